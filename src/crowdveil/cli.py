@@ -1,0 +1,159 @@
+"""`crowdveil PATH... -o OUTDIR` and `crowdveil inspect FILE...`: thin over `batch` and `reveal`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .batch import plan, run
+from .detect import DEFAULT_THRESHOLD
+from .errors import CrowdveilError
+from .load import DEFAULT_MAX_PIXELS
+from .pipeline import FileResult, Options, display_path, inspect_bytes
+from .redact import METHODS
+from .write_clean import write_atomic
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="crowdveil",
+        description="Destroy every face in photos and write new files without any metadata. "
+        "Inputs are never modified. Use 'crowdveil inspect FILE...' to see what a photo reveals.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos or folders")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
+                   help="folder for the cleaned copies (relative layout is kept)")
+    p.add_argument("--method", choices=METHODS, default="fill",
+                   help="how faces are destroyed (all are irreversible; default: fill)")
+    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                   help="detector confidence threshold; lower finds more "
+                   f"(default {DEFAULT_THRESHOLD})")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
+                   help="parallel workers (default: all cores)")
+    p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    p.add_argument("--rename", action="store_true",
+                   help="give outputs random names (camera names leak sequence and time)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--quality", type=int, default=90, help="JPEG/WebP quality (default 90)")
+    p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6,
+                   help="refuse images larger than this (default 120)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.add_argument("--version", action="version", version=f"crowdveil {__version__}")
+    return p
+
+
+def _inspect_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="crowdveil inspect",
+                                description="Print what photos give away, in plain words.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    args = p.parse_args(argv)
+    status = EXIT_OK
+    for path in args.files:
+        name = display_path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"crowdveil: {name}: cannot read file: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        found = inspect_bytes(data)
+        print(f"{name}:")
+        for f in found:
+            print(f"  - {f.text}")
+        if not found:
+            print("  nothing found beyond the pixels (faces in the picture are not checked here)")
+    return status
+
+
+class _Progress:
+    """A progress bar on a terminal, one line per error always."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.bar = None
+        if not quiet and sys.stderr.isatty() and total > 1:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="photo", file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, result: FileResult) -> None:
+        if result.status == "error":
+            line = f"crowdveil: error: {result.input}: {result.error}"
+            if self.bar is not None:
+                self.bar.write(line, file=sys.stderr)
+            else:
+                print(line, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _summary(results: list[FileResult]) -> str:
+    ok = [r for r in results if r.status == "ok"]
+    errors = sum(r.status == "error" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
+    faces = sum(len(r.regions) for r in ok)
+    meta = sum(len(r.metadata_found) for r in ok)
+    parts = [f"{len(results)} file(s)", f"{len(ok)} cleaned", f"{faces} face region(s) destroyed",
+             f"{meta} metadata item(s) removed"]
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    parts.append(f"{errors} error(s)")
+    return "crowdveil: " + ", ".join(parts)
+
+
+def write_report(results: list[FileResult], path: Path) -> None:
+    body = {"version": 1, "files": [r.to_json() for r in results]}
+    data = json.dumps(body, indent=1, ensure_ascii=False).encode("utf-8")
+    write_atomic(data, path, overwrite=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "inspect":
+        return _inspect_main(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.jobs < 1 or not 1 <= args.quality <= 100 or args.max_megapixels <= 0:
+        _parser().error("--jobs must be >= 1, --quality 1..100, --max-megapixels > 0")
+    if not 0.0 < args.threshold < 1.0:
+        _parser().error("--threshold must be between 0 and 1")
+    options = Options(method=args.method, quality=args.quality,
+                      max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite)
+    batch = plan(args.paths, args.output, rename=args.rename)
+    results = list(batch.problems)
+    progress = _Progress(len(batch.jobs), args.quiet)
+    for problem in batch.problems:
+        progress(problem)
+    try:
+        results += run(batch.jobs, options, args.threshold, args.jobs, on_result=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print("crowdveil: interrupted; finished files are complete, no partial file was left",
+              file=sys.stderr)
+        return 130
+    progress.close()
+    if not results:
+        print("crowdveil: error: no supported photos found (JPEG, PNG, WebP, TIFF, HEIC)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if args.report:
+        try:
+            write_report(results, args.report)
+        except CrowdveilError as exc:
+            print(f"crowdveil: error: report: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    if not args.quiet:
+        print(_summary(results), file=sys.stderr)
+    return EXIT_FAILED if any(r.status == "error" for r in results) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""mediapipe's full-range BlazeFace, whose weights ship inside the mediapipe 0.10.21 wheel."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import numpy as np
+
+from .base import Detection
+from .merge import merge_detections
+from .tiling import detect_tiled
+
+# mediapipe logs through glog/absl to stderr at import; keep the batch output readable.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence TFLite's start-up chatter, which native code writes straight to fd 2."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class BlazeFaceDetector:
+    """Full-range BlazeFace over the whole picture and over overlapping tiles.
+
+    The model looks at a 192 px square, so on a whole 4000 px photo a 40 px face shrinks to
+    2 px. Tiles of `tile` px bring small faces back into the range the model was trained on.
+    """
+
+    name = "blazeface"
+
+    def __init__(self, threshold: float = 0.3, tile: int = 384, overlap: int = 128) -> None:
+        import mediapipe as mp  # heavy import: only when a detector is really built
+
+        self.threshold = threshold
+        self.tile = tile
+        self.overlap = overlap
+        with _quiet_native_stderr():
+            self._model = mp.solutions.face_detection.FaceDetection(
+                model_selection=1, min_detection_confidence=threshold
+            )
+            self._model.process(np.zeros((64, 64, 3), np.uint8))  # first call logs too
+
+    def _detect_once(self, rgb: np.ndarray) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        result = self._model.process(np.ascontiguousarray(rgb))
+        found = []
+        for det in result.detections or []:
+            box = det.location_data.relative_bounding_box
+            found.append(
+                Detection(
+                    box.xmin * w, box.ymin * h, box.width * w, box.height * h,
+                    float(det.score[0]), self.name,
+                )
+            )
+        return found
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        found = self._detect_once(rgb)
+        if max(h, w) > self.tile:
+            found.extend(detect_tiled(self._detect_once, rgb, self.tile, self.overlap))
+        return merge_detections(found)
+
+    def close(self) -> None:
+        self._model.close()

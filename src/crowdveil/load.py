@@ -1,0 +1,150 @@
+"""Load: decode a photo to upright sRGB pixels, refusing anything unsafe to decode.
+
+Everything downstream sees only the numpy array this returns; no metadata travels further.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from .errors import LoadError
+
+DEFAULT_MAX_PIXELS = 120_000_000
+
+# Format names as Pillow reports them; HEIF comes from pillow-heif's opener.
+SUPPORTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF"}
+_OPENERS = ["JPEG", "PNG", "WEBP", "TIFF", "HEIF"]  # Pillow's JPEG opener also yields MPO
+SUPPORTED_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".heic",
+                      ".heif", ".hif", ".mpo"}
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if not _heif_registered:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def open_image(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open (header only) an image of a supported format, refusing oversized ones."""
+    _register_heif()
+    Image.init()  # load every plugin so `formats=` can name them
+    ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated photo is an error, never half a face
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(fp, formats=_OPENERS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise LoadError(f"image is larger than the limit of {max_pixels:,} pixels") from exc
+        except Image.UnidentifiedImageError as exc:
+            raise LoadError("not a supported image (JPEG, PNG, WebP, TIFF, HEIC)") from exc
+    if im.width * im.height > max_pixels:
+        im.close()
+        raise LoadError(
+            f"image is {im.width}x{im.height} = {im.width * im.height:,} pixels, over the limit "
+            f"of {max_pixels:,} (see --max-pixels)"
+        )
+    if im.width < 1 or im.height < 1:
+        raise LoadError("image has no pixels")
+    return im
+
+
+@dataclass
+class Loaded:
+    pixels: np.ndarray  # H x W x 3 (RGB) or 4 (RGBA), uint8, upright, sRGB
+    format: str  # Pillow's format name of the input
+    orientation: int = 1  # EXIF orientation that was applied to the pixels
+    notes: list[str] = field(default_factory=list)  # conversions worth reporting
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+
+_SRGB = None
+
+
+def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
+    """Apply the embedded ICC profile so colours survive dropping it from the output."""
+    global _SRGB
+    icc = im.info.get("icc_profile")
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return im
+    try:
+        if _SRGB is None:
+            _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
+        if im.mode == "L":
+            # a grey profile cannot be paired with an RGB one in a single lcms transform
+            return im
+        return ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        notes.append("embedded colour profile unusable; colours taken as sRGB")
+        return im
+
+
+def _to_8bit_array(im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
+        grey = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    elif mode in ("LA", "PA", "RGBa", "La"):
+        im = im.convert("RGBA")
+    elif mode not in ("RGB", "RGBA"):
+        im = im.convert("RGB")
+    arr = np.asarray(im)
+    if arr.dtype != np.uint8:
+        raise LoadError(f"unsupported pixel format {mode}")
+    if arr.shape[2] == 4 and arr[..., 3].min() == 255:
+        arr = arr[..., :3]  # an all-opaque alpha channel carries nothing worth keeping
+    return np.ascontiguousarray(arr)
+
+
+def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
+    """Decode to an upright sRGB uint8 array; raise LoadError with a one-line reason."""
+    try:
+        with open_image(fp, max_pixels) as im:
+            fmt = im.format or "unknown"
+            orientation = int(im.getexif().get(0x0112, 1) or 1)
+            im.load()
+            notes: list[str] = []
+            upright = ImageOps.exif_transpose(im)
+            srgb = _to_srgb(upright, notes)
+            return Loaded(_to_8bit_array(srgb), fmt, orientation, notes)
+    except LoadError:
+        raise
+    except MemoryError as exc:
+        raise LoadError("not enough memory to decode this image") from exc
+    except Exception as exc:  # decoders raise anything on hostile input; each is one bad file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "truncated" in reason or isinstance(exc, EOFError):
+            reason = f"file is truncated or damaged ({reason})"
+        raise LoadError(f"cannot decode image: {reason}") from exc
+
+
+def load_path(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, Loaded]:
+    """Read a file once and decode it; returns the raw bytes (for inspection) and the pixels."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data:
+        raise LoadError("file is empty")
+    return data, decode(io.BytesIO(data), max_pixels)

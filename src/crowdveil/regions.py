@@ -1,0 +1,70 @@
+"""Redaction regions in output-image pixels, and how a detected face box grows to a head."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from .detect.base import Detection
+
+Shape = Literal["ellipse", "box"]
+
+# A detector's box hugs eyes-to-mouth; hair, ears and chin lie outside it. Grow the box so the
+# ellipse covers the head, and shift it up a little since hair adds more above than the chin below.
+HEAD_GROW_W = 1.6
+HEAD_GROW_H = 1.9
+HEAD_SHIFT_UP = 0.12
+
+
+@dataclass(frozen=True)
+class Region:
+    x: int
+    y: int
+    w: int
+    h: int
+    shape: Shape
+    score: float
+    source: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Region:
+        return cls(
+            int(data["x"]), int(data["y"]), int(data["w"]), int(data["h"]),
+            data.get("shape", "ellipse"), float(data.get("score", 1.0)),
+            str(data.get("source", "manual")),
+        )
+
+
+def clip_region(region: Region, width: int, height: int) -> Region | None:
+    """Clip to the image; None if nothing of the region is left inside it."""
+    x0, y0 = max(0, region.x), max(0, region.y)
+    x1, y1 = min(width, region.x + region.w), min(height, region.y + region.h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    if region.shape == "ellipse" and (x0, y0, x1, y1) != (
+        region.x, region.y, region.x + region.w, region.y + region.h
+    ):
+        # An ellipse clipped by the border would be redrawn smaller; keep its true geometry
+        # and let the painter clip instead.
+        return region
+    return Region(x0, y0, x1 - x0, y1 - y0, region.shape, region.score, region.source)
+
+
+def head_region(det: Detection, width: int, height: int) -> Region | None:
+    """An ellipse covering the whole head around a detected face box."""
+    cx = det.x + det.w / 2
+    cy = det.y + det.h / 2 - HEAD_SHIFT_UP * det.h
+    hw = det.w * HEAD_GROW_W / 2
+    hh = det.h * HEAD_GROW_H / 2
+    x0, y0 = int(cx - hw), int(cy - hh)
+    x1, y1 = int(cx + hw + 0.999), int(cy + hh + 0.999)
+    region = Region(x0, y0, x1 - x0, y1 - y0, "ellipse", round(det.score, 4), det.source)
+    return clip_region(region, width, height)
+
+
+def regions_from_detections(dets: list[Detection], width: int, height: int) -> list[Region]:
+    regions = (head_region(d, width, height) for d in dets)
+    return [r for r in regions if r is not None]

@@ -1,0 +1,208 @@
+"""What a photo gives away, in plain words: the findings behind `crowdveil inspect` and the report.
+
+Read-only: it walks the container and the EXIF of the input, it never changes anything.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import piexif
+
+from . import containers
+
+# EXIF tag numbers (piexif names in comments) that identify a person, a device, a place or a time.
+DEVICE_TAGS = {
+    "0th": {271: "Camera make", 272: "Camera model", 305: "Software", 316: "Host computer"},
+    "Exif": {
+        42033: "Camera body serial number", 42037: "Lens serial number",
+        42035: "Lens make", 42036: "Lens model", 42032: "Camera owner",
+    },
+}
+NAME_TAGS = {
+    "0th": {315: "Artist", 33432: "Copyright", 270: "Description", 40093: "Author (Windows)"},
+    "Exif": {37510: "User comment", 42016: "Unique image ID"},
+}
+DATE_TAGS = {"0th": {306: "Date modified"}, "Exif": {36867: "Date taken", 36868: "Date digitised"}}
+MAKER_NOTE = 37500
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # short stable label for reports: gps, device, serial, name, date, thumbnail, ...
+    text: str  # plain words for people
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _text(value: object, limit: int = 80) -> str:
+    if isinstance(value, bytes):
+        if value.startswith((b"ASCII\x00\x00\x00", b"UNICODE\x00", b"\x00" * 8)):
+            value = value[8:]
+        value = value.decode("utf-8", "replace").replace("\x00", "")
+    elif isinstance(value, tuple) and all(isinstance(v, int) for v in value):
+        value = bytes(v for v in value if 0 <= v < 256).decode("utf-16-le", "replace")
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _degrees(value: object) -> float | None:
+    try:
+        d, m, s = ((n / den) if den else 0.0 for n, den in value)  # type: ignore[union-attr]
+        return d + m / 60 + s / 3600
+    except (TypeError, ValueError):
+        return None
+
+
+def _gps(gps: dict) -> Finding | None:
+    if not gps:
+        return None
+    lat, lon = _degrees(gps.get(2)), _degrees(gps.get(4))
+    if lat is not None and lon is not None:
+        ns = _text(gps.get(1, b"N")) or "N"
+        ew = _text(gps.get(3, b"E")) or "E"
+        where = f"{lat:.5f} {ns}, {lon:.5f} {ew}"
+        return Finding("gps", f"GPS position {where} (where the photo was taken)")
+    return Finding("gps", f"GPS data ({len(gps)} fields)")
+
+
+def exif_findings(raw: bytes) -> list[Finding]:
+    """Findings from an EXIF block (with or without the 'Exif\\0\\0' prefix)."""
+    if raw.startswith(b"Exif\x00\x00"):
+        raw = raw[6:]
+    try:
+        exif = piexif.load(raw)
+    except Exception:  # hostile or vendor-mangled EXIF: still say it is there
+        return [Finding("exif", f"EXIF block ({len(raw)} bytes, unreadable)")]
+    found = [Finding("exif", f"EXIF block ({len(raw)} bytes)")]
+    gps = _gps(exif.get("GPS") or {})
+    if gps:
+        found.append(gps)
+    for kind, table in (("device", DEVICE_TAGS), ("name", NAME_TAGS), ("date", DATE_TAGS)):
+        for ifd, tags in table.items():
+            for tag, label in tags.items():
+                value = (exif.get(ifd) or {}).get(tag)
+                if value:
+                    label_kind = "serial" if "serial" in label else kind
+                    found.append(Finding(label_kind, f"{label}: {_text(value)}"))
+    maker = (exif.get("Exif") or {}).get(MAKER_NOTE)
+    if maker:
+        found.append(Finding("maker-note", f"Maker note: {len(maker)} bytes of vendor data "
+                             "(often serial numbers, settings, counters)"))
+    if exif.get("thumbnail"):
+        found.append(Finding("thumbnail", f"Embedded thumbnail picture ({len(exif['thumbnail'])} "
+                             "bytes; may show the scene before any edit or crop)"))
+    return found
+
+
+def _xmp(data: bytes) -> Finding:
+    gps = b"GPSLatitude" in data or b"GPSLongitude" in data
+    extra = " including a GPS position" if gps else ""
+    return Finding("xmp", f"XMP metadata ({len(data)} bytes{extra})")
+
+
+def _jpeg(data: bytes) -> list[Finding]:
+    layout = containers.jpeg_layout(data)
+    found: list[Finding] = []
+    for part in layout.parts:
+        body = data[part.offset : part.offset + part.length]
+        if part.name == "APP1" and body.startswith(b"Exif\x00"):
+            found += exif_findings(body)
+        elif part.name == "APP1" and b"http://ns.adobe.com/xap/1.0/" in body[:40]:
+            found.append(_xmp(body))
+        elif part.name == "APP13":
+            found.append(Finding("iptc", f"IPTC/Photoshop block ({len(body)} bytes: captions, "
+                                 "bylines, places)"))
+        elif part.name == "COM":
+            found.append(Finding("comment", f"JPEG comment: {_text(body)}"))
+        elif part.name == "APP2" and body.startswith(b"ICC_PROFILE"):
+            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+        elif part.name == "APP2" and body.startswith(b"MPF"):
+            found.append(Finding("embedded-image", "Multi-picture index (more images in the file)"))
+        elif part.name.startswith("APP") and part.name not in ("APP0",):
+            found.append(Finding("vendor", f"{part.name} vendor segment ({len(body)} bytes)"))
+    if layout.trailing:
+        tail = data[layout.end :]
+        images = tail.count(b"\xff\xd8\xff")
+        what = f", containing {images} more image(s)" if images else ""
+        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture "
+                             f"(motion photo, depth map or vendor data{what})"))
+    return found
+
+
+PNG_TEXT = {"tEXt", "zTXt", "iTXt"}
+
+
+def _png(data: bytes) -> list[Finding]:
+    layout = containers.png_layout(data)
+    found: list[Finding] = []
+    for part in layout.parts:
+        body = data[part.offset : part.offset + part.length]
+        if part.name in PNG_TEXT:
+            key = body.split(b"\x00", 1)[0]
+            found.append(Finding("png-text", f"PNG text field '{_text(key, 40)}'"))
+        elif part.name == "eXIf":
+            found += exif_findings(body)
+        elif part.name == "iCCP":
+            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+        elif part.name == "tIME":
+            found.append(Finding("date", "PNG modification time"))
+    if layout.trailing:
+        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture"))
+    return found
+
+
+def _webp(data: bytes) -> list[Finding]:
+    layout = containers.riff_layout(data)
+    found: list[Finding] = []
+    for part in layout.parts:
+        body = data[part.offset : part.offset + part.length]
+        if part.name == "EXIF":
+            found += exif_findings(body)
+        elif part.name == "XMP ":
+            found.append(_xmp(body))
+        elif part.name == "ICCP":
+            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+    if layout.trailing:
+        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture"))
+    return found
+
+
+def _via_pillow(data: bytes) -> list[Finding]:
+    """TIFF and HEIF keep metadata in structures Pillow already parses for us."""
+    from .load import open_image  # local: load imports this module too
+
+    found: list[Finding] = []
+    with open_image(io.BytesIO(data)) as im:
+        info = dict(im.info)
+        exif = info.get("exif")
+        if not exif:
+            raw = im.getexif()
+            exif = raw.tobytes() if len(raw) else None
+        if exif:
+            found += exif_findings(exif)
+        if info.get("xmp"):
+            found.append(_xmp(info["xmp"]))
+        if info.get("icc_profile"):
+            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            found.append(Finding("embedded-image", f"{frames - 1} more image(s) in the file"))
+        thumbs = info.get("thumbnails") or []
+        if thumbs:
+            found.append(Finding("thumbnail", f"{len(thumbs)} embedded thumbnail picture(s)"))
+    return found
+
+
+def findings(data: bytes) -> list[Finding]:
+    """Everything private-looking in a file's bytes; raises ContainerError on a broken container."""
+    kind = containers.sniff(data)
+    if kind == "jpeg":
+        return _jpeg(data)
+    if kind == "png":
+        return _png(data)
+    if kind == "webp":
+        return _webp(data)
+    return _via_pillow(data)
