@@ -268,7 +268,8 @@ def icc_profile_bytes() -> bytes:
       ASCII, so ``ICC_TOKEN.encode()`` is in the bytes;
     * in ``cprt`` (mluc, UTF-16BE), so profile readers show it as the copyright.
 
-    The profile ID (MD5) stays zero, which ICC allows ("not calculated").
+    The profile ID (MD5) stays zero, which ICC allows ("not calculated"); the creation date,
+    which LittleCMS sets to the current time, is pinned so the bytes are deterministic.
     """
     base = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     (count,) = struct.unpack(">I", base[128:132])
@@ -304,6 +305,7 @@ def icc_profile_bytes() -> bytes:
     body = struct.pack(">I", len(tags)) + entries + data
     header = bytearray(base[:128])
     header[0:4] = struct.pack(">I", 128 + len(body))
+    header[24:36] = struct.pack(">6H", 2019, 7, 14, 11, 37, 42)  # lcms stamps "now": pin it
     header[84:100] = b"\x00" * 16
     return bytes(header) + body
 
@@ -491,9 +493,12 @@ def tiff_with_exif(pixels: np.ndarray) -> bytes:
 def heic_with_exif(pixels: np.ndarray, orientation: int = 1, quality: int = 80) -> bytes:
     """HEIC (via pillow-heif) with an EXIF item (``EXIF_TOKENS``) and an XMP item (XMP_TOKEN).
 
-    Note: pillow-heif normalises orientation on save.  For ``orientation != 1`` it rotates the
-    pixels it encodes so that the *displayed* image is unchanged and resets the EXIF tag to 1
-    (HEIF expresses rotation with ``irot``/``imir`` boxes instead).
+    Orientation: pillow-heif keeps the EXIF Orientation tag as given in the stored EXIF item,
+    and for ``orientation != 1`` also writes an ``irot``/``imir`` transform so libheif decodes
+    the picture upright.  On open, pillow-heif applies that transform and reports the EXIF
+    orientation as 1 (original value in ``info["original_orientation"]``), so
+    ``ImageOps.exif_transpose`` does not rotate twice.  A reader that parses the raw EXIF
+    bytes itself would see e.g. 6 and double-rotate.
     """
     import pillow_heif
 

@@ -14,7 +14,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .detect import DEFAULT_THRESHOLD, Detector, build_detector
+from .detect import Detector, DetectorSettings, build_detector
 from .load import SUPPORTED_SUFFIXES
 from .pipeline import FileResult, Options, display_path, process_file
 
@@ -82,9 +82,9 @@ def _collides(base: Path, taken: set[Path], inputs: set[Path]) -> bool:
 _worker_detector: Detector | None = None
 
 
-def _init_worker(threshold: float) -> None:
+def _init_worker(settings: DetectorSettings) -> None:
     global _worker_detector
-    _worker_detector = build_detector(threshold)
+    _worker_detector = build_detector(settings)
 
 
 def _run_one(job: Job, options: Options) -> FileResult:
@@ -103,7 +103,7 @@ def _safe_process(job: Job, detector: Detector, options: Options) -> FileResult:
 def run(
     jobs: list[Job],
     options: Options,
-    threshold: float = DEFAULT_THRESHOLD,
+    settings: DetectorSettings | None = None,
     workers: int = 1,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
@@ -117,13 +117,13 @@ def run(
 
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
-        detector = build_detector(threshold) if jobs else None
+        detector = build_detector(settings) if jobs else None
         for job in jobs:
             done(_safe_process(job, detector, options))  # type: ignore[arg-type]
         return results
     ctx = multiprocessing.get_context("spawn")  # no fork of a process holding model threads
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(threshold,)) as pool:
+                             initargs=(settings or DetectorSettings(),)) as pool:
         futures = {pool.submit(_run_one, job, options): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .batch import plan, run
-from .detect import DEFAULT_THRESHOLD
+from .detect import DEFAULT_THRESHOLD, DetectorSettings
 from .errors import CrowdveilError
 from .load import DEFAULT_MAX_PIXELS
 from .pipeline import FileResult, Options, display_path, inspect_bytes
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                    help="detector confidence threshold; lower finds more "
                    f"(default {DEFAULT_THRESHOLD})")
+    p.add_argument("--paranoid", action="store_true",
+                   help="lower thresholds and more scales: slower, finds more (and more false alarms)")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="parallel workers (default: all cores)")
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     for problem in batch.problems:
         progress(problem)
     try:
-        results += run(batch.jobs, options, args.threshold, args.jobs, on_result=progress)
+        settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid)
+        results += run(batch.jobs, options, settings, args.jobs, on_result=progress)
     except KeyboardInterrupt:
         progress.close()
         print("crowdveil: interrupted; finished files are complete, no partial file was left",
