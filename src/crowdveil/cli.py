@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="detector confidence threshold; lower finds more "
                    f"(default {DEFAULT_THRESHOLD})")
     p.add_argument("--paranoid", action="store_true",
-                   help="lower thresholds and more scales: slower, finds more (and more false alarms)")
+                   help="lower thresholds and more scales: slower, finds more, more false alarms")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="parallel workers (default: all cores)")
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
