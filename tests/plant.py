@@ -611,13 +611,8 @@ def crowd_image(
 
 
 def crowd_jpeg(quality: int = 85) -> bytes:
-    """:func:`crowd_image` as a JPEG with the full EXIF (GPS, serial, owner...) and XMP."""
-    pixels, _ = crowd_image()
-    segments = [
-        _segment(0xE1, exif_bytes(thumbnail=jpeg_thumbnail(pixels))),
-        _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + xmp_packet()),
-    ]
-    return splice_jpeg_segments(_plain_jpeg(pixels, quality), segments)
+    """:func:`crowd_image` through :func:`jpeg_with_everything` (== ``samples/crowd.jpg``)."""
+    return jpeg_with_everything(crowd_image()[0], quality=quality)
 
 
 #: Which tokens each builder plants as plain ASCII in the output bytes.
@@ -629,8 +624,8 @@ TOKENS_BY_BUILDER: dict[str, tuple[str, ...]] = {
     "webp_with_exif_xmp": EXIF_TOKENS + (WEBP_TOKEN, XMP_TOKEN, ICC_TOKEN),
     "tiff_with_exif": EXIF_TOKENS,
     "heic_with_exif": EXIF_TOKENS + (XMP_TOKEN,),
-    "crowd_jpeg": EXIF_TOKENS + (XMP_TOKEN, THUMB_TOKEN),
 }
+TOKENS_BY_BUILDER["crowd_jpeg"] = TOKENS_BY_BUILDER["jpeg_with_everything"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
 def _paint(rgb: np.ndarray, region: Region, method: Method, rng: np.random.Generator) -> None:
     h, w = rgb.shape[:2]
     x0, y0 = max(0, region.x), max(0, region.y)
-    x1, y1 = min(w, region.x + region.w), min(h, region.y + region.h)
+    # +1: a drawn ellipse reaches one pixel past its nominal box (as the scorer draws it too)
+    x1, y1 = min(w, region.x + region.w + 1), min(h, region.y + region.h + 1)
     if x1 <= x0 or y1 <= y0:
         return
     mask = region_mask(region, h, w)[y0:y1, x0:x1]

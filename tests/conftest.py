@@ -1,0 +1,36 @@
+"""Shared fixtures. Every test runs with socket creation blocked: crowdveil never uses the network."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # lets tests import tests.plant
+
+
+class NetworkAttempt(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if anything in the process tries to open a socket."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NetworkAttempt(f"network access attempted: socket{args}")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture(scope="session")
+def detector():
+    """One real default detector for the whole session (model load is the slow part)."""
+    from crowdveil.detect import build_detector
+
+    return build_detector()

@@ -1,0 +1,78 @@
+"""Faces are destroyed for good: no method leaves detail that a model could undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crowdveil.redact import FILL_COLOUR, METHODS, redact, region_mask
+from crowdveil.regions import Region
+from tests import plant
+
+FACE = plant.face_image(512)
+X, Y, W, H = plant.FACE_BOX
+REGION = Region(X - 20, Y - 30, W + 40, H + 60, "ellipse", 1.0, "test")
+
+
+def _inside(arr: np.ndarray) -> np.ndarray:
+    return arr[region_mask(REGION, *FACE.shape[:2])]
+
+
+def _detail(arr: np.ndarray) -> np.ndarray:
+    """High-frequency content: what identifies a face once the coarse shading is gone."""
+    grey = arr[..., :3].astype(np.float64).mean(axis=2)
+    return grey[1:-1, 1:-1] * 4 - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
+
+
+def test_fill_replaces_every_pixel_of_the_region_with_one_colour() -> None:
+    out = redact(FACE, [REGION], "fill")
+    assert (_inside(out) == FILL_COLOUR).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_no_method_keeps_the_faces_fine_detail(method: str) -> None:
+    out = redact(FACE, [REGION], method, np.random.default_rng(1))
+    mask = region_mask(REGION, *FACE.shape[:2])[1:-1, 1:-1]
+    before, after = _detail(FACE)[mask], _detail(out)[mask]
+    correlation = np.corrcoef(before, after)[0, 1]
+    assert abs(correlation) < 0.1
+
+
+@pytest.mark.parametrize("method", ["mosaic", "blur"])
+def test_region_depends_only_on_a_few_coarse_values(method: str) -> None:
+    # Two faces that differ only in fine detail must redact to the same coarse picture:
+    # whatever survives is at most a handful of averages, not the face.
+    rng = np.random.default_rng(7)
+    detail = rng.integers(-40, 41, FACE.shape, dtype=np.int16)
+    other = np.clip(FACE.astype(np.int16) + detail - detail.mean(), 0, 255).astype(np.uint8)
+    a = redact(FACE, [REGION], method, np.random.default_rng(3)).astype(float)
+    b = redact(other, [REGION], method, np.random.default_rng(3)).astype(float)
+    assert np.abs(_inside(a) - _inside(b)).mean() < 3.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_redacted_face_is_no_longer_found_by_the_detector(method: str, detector) -> None:
+    assert detector.detect(FACE), "the test face must be detectable before redaction"
+    out = redact(FACE, [REGION], method, np.random.default_rng(0))
+    centre_x, centre_y = X + W / 2, Y + H / 2
+    for d in detector.detect(out):
+        inside = d.x < centre_x < d.x + d.w and d.y < centre_y < d.y + d.h
+        assert not inside, f"{method}: a face is still detected at the redacted place: {d}"
+
+
+def test_pixels_outside_regions_are_untouched() -> None:
+    out = redact(FACE, [REGION], "mosaic", np.random.default_rng(0))
+    outside = ~region_mask(REGION, *FACE.shape[:2])
+    assert (out[outside] == FACE[outside]).all()
+
+
+def test_redaction_makes_transparent_faces_opaque() -> None:
+    rgba = np.dstack([FACE, np.zeros(FACE.shape[:2], np.uint8)])
+    out = redact(rgba, [REGION], "blur", np.random.default_rng(0))
+    assert (_inside(out)[:, 3] == 255).all()
+
+
+def test_input_array_is_not_modified() -> None:
+    copy = FACE.copy()
+    redact(FACE, [REGION], "fill")
+    assert (FACE == copy).all()
