@@ -1,4 +1,4 @@
-"""Shared fixtures. Every test runs with socket creation blocked: crowdveil never uses the network."""
+"""Shared fixtures. Every test runs with sockets blocked: crowdveil never uses the network."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ def _inside(arr: np.ndarray) -> np.ndarray:
 def _detail(arr: np.ndarray) -> np.ndarray:
     """High-frequency content: what identifies a face once the coarse shading is gone."""
     grey = arr[..., :3].astype(np.float64).mean(axis=2)
-    return grey[1:-1, 1:-1] * 4 - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
+    centre = grey[1:-1, 1:-1] * 4
+    return centre - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
 
 
 def test_fill_replaces_every_pixel_of_the_region_with_one_colour() -> None:

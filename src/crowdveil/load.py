@@ -47,14 +47,16 @@ def open_image(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
         try:
             im = Image.open(fp, formats=_OPENERS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise LoadError(f"image is larger than the limit of {max_pixels:,} pixels") from exc
+            raise LoadError(
+                f"image is over the limit of {max_pixels:,} pixels (see --max-megapixels)"
+            ) from exc
         except Image.UnidentifiedImageError as exc:
             raise LoadError("not a supported image (JPEG, PNG, WebP, TIFF, HEIC)") from exc
     if im.width * im.height > max_pixels:
         im.close()
         raise LoadError(
             f"image is {im.width}x{im.height} = {im.width * im.height:,} pixels, over the limit "
-            f"of {max_pixels:,} (see --max-pixels)"
+            f"of {max_pixels:,} (see --max-megapixels)"
         )
     if im.width < 1 or im.height < 1:
         raise LoadError("image has no pixels")
