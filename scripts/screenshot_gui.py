@@ -1,0 +1,78 @@
+"""Render the crowdveil-gui main window (1280 x 800) with sample photos to docs/gui-screenshot.png.
+
+Runs without a screen (Qt's offscreen platform) so a reviewer or CI can look at the window:
+    python scripts/screenshot_gui.py [OUTPUT.png]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QCoreApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from crowdveil.gui.main_window import MainWindow  # noqa: E402
+from crowdveil.gui.photo_list import Status  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+
+
+def sample_paths(scratch: Path) -> list[Path]:
+    """The shipped samples when they exist, else a generated photo of a face."""
+    names = ["crowd.jpg", "astronaut_gps.jpg", "astronaut.webp", "astronaut_alpha.png",
+             "astronaut.heic"]
+    found = [SAMPLES / n for n in names if (SAMPLES / n).exists()]
+    if found:
+        return found
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    path = scratch / "astronaut.jpg"
+    Image.fromarray(np.asarray(data.astronaut())).save(path, quality=90)
+    return [path]
+
+
+def wait_until(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("photos were not analysed in time")
+        QCoreApplication.processEvents()
+        time.sleep(0.02)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else REPO / "docs" / "gui-screenshot.png"
+    app = QApplication.instance() or QApplication([])
+    app.setApplicationName("crowdveil")
+    with tempfile.TemporaryDirectory() as scratch:
+        window = MainWindow()
+        window.resize(1280, 800)
+        window.show()
+        window.add_paths(sample_paths(Path(scratch)))
+        wait_until(lambda: all(i.status not in (Status.QUEUED, Status.ANALYSING)
+                               for i in window.model.items))
+        window.select_row(0)
+        items = window.view.region_items()
+        if items:
+            items[0].setSelected(True)  # show the resize handles
+        for _ in range(5):
+            app.processEvents()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out)):
+            raise OSError(f"cannot write {out}")
+        window.close()
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,600 @@
+"""The main window: photo list, review view and 'what this photo reveals', with export."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPixmap, QUndoGroup, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from .. import batch
+from ..detect import DetectorSettings, build_detector
+from ..errors import CrowdveilError
+from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_path
+from ..pipeline import Analysis, FileResult, Options
+from ..redact import METHODS, redact
+from ..write_clean import SUFFIX, output_format
+from .edits import RegionEditor
+from .images import to_qimage
+from .photo_list import PhotoItem, PhotoListModel, Status, collect
+from .reveal_panel import RevealPanel
+from .review_view import ReviewView
+from .workers import (
+    DetectorFactory,
+    DetectWorker,
+    ExportJob,
+    ExportWorker,
+    start_thread,
+    stop_thread,
+)
+
+PIXEL_CACHE = 6  # decoded photos kept in memory; others are re-read from disk when needed
+METHOD_LABELS = {"fill": "Solid fill", "mosaic": "Coarse mosaic", "blur": "Heavy blur"}
+
+
+class MainWindow(QMainWindow):
+    _request_analysis = Signal(object, object)
+    export_finished = Signal()
+
+    def __init__(
+        self,
+        detector_factory: DetectorFactory | None = None,
+        settings: DetectorSettings | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("crowdveil — make protest photos safe to share")
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self.max_pixels = max_pixels
+        # Dialog hooks: tests replace these with plain functions.
+        self.choose_folder: Callable[[], Path | None] = self._choose_folder_dialog
+        self.ask_overwrite: Callable[[list[Path]], str] = self._ask_overwrite_dialog
+        self.results: list[FileResult] = []  # report rows of the last export
+
+        self.model = PhotoListModel(self)
+        self.undo_group = QUndoGroup(self)
+        self._stacks: dict[int, QUndoStack] = {}
+        self._cache: deque[PhotoItem] = deque()
+        self._current: PhotoItem | None = None
+        self._original: QPixmap | None = None
+
+        self._build_widgets()
+        self._build_actions()
+
+        settings = settings or DetectorSettings()
+        factory = detector_factory or (lambda: build_detector(settings))
+        self.detect_worker = DetectWorker(factory, max_pixels)
+        self.detect_worker.started_one.connect(self._on_detect_started)
+        self.detect_worker.analysed.connect(self._on_analysed)
+        self.detect_worker.failed.connect(self._on_detect_failed)
+        self._request_analysis.connect(self.detect_worker.analyse)
+        self._detect_thread = start_thread(self.detect_worker, "crowdveil-detect")
+        self._export_thread = None
+        self.export_worker: ExportWorker | None = None
+        self._update_state()
+
+    # construction -----------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.list_view = QListView()
+        self.list_view.setModel(self.model)
+        self.list_view.setIconSize(QSize(72, 72))
+        self.list_view.setSpacing(2)
+        self.list_view.setUniformItemSizes(True)
+        self.list_view.setWordWrap(True)
+        self.list_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list_view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.list_view.setMinimumWidth(240)
+        self.list_view.selectionModel().currentChanged.connect(self._on_current_changed)
+
+        self.view = ReviewView()
+        self.placeholder = QLabel(
+            "<h2>Drop photos or folders here</h2>"
+            "<p>crowdveil finds every face and hides it for good, and removes everything the "
+            "file says about where, when and with what it was taken.</p>"
+            "<p>Or use <b>File › Open files…</b></p>"
+        )
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setMargin(40)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.view)
+
+        self.panel = RevealPanel()
+        self.panel.setMinimumWidth(240)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.list_view)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 700, 280])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self.status_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.setFormat("%v of %m")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setToolTip(tip or text)
+        action.setStatusTip(tip)
+        self.addAction(action)  # shortcuts work wherever the focus is
+        return action
+
+    def _build_actions(self) -> None:
+        S = QKeySequence.StandardKey
+        self.open_files_action = self._action("Open files…", self.open_files_dialog, S.Open)
+        self.open_folder_action = self._action("Open folder…", self.open_folder_dialog,
+                                               "Ctrl+Shift+O")
+        self.export_selected_action = self._action(
+            "Export selected…", self.export_selected, "Ctrl+E",
+            "Write safe copies of the selected photos to a folder")
+        self.export_all_action = self._action(
+            "Export all…", self.export_all, "Ctrl+Shift+E",
+            "Write safe copies of every checked photo to a folder")
+        self.save_report_action = self._action("Save report…", self.save_report_dialog)
+        self.clear_action = self._action("Clear list", self.clear)
+        self.quit_action = self._action("Quit", self.close, S.Quit)
+
+        self.undo_action = self.undo_group.createUndoAction(self, "Undo")
+        self.undo_action.setShortcuts(QKeySequence.keyBindings(S.Undo))
+        self.redo_action = self.undo_group.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts(QKeySequence.keyBindings(S.Redo))
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.delete_action = self._action(
+            "Delete region", self.delete_selected_regions, ["Del", "Backspace"],
+            "Remove the selected region (it will not be hidden)")
+        self.shape_action = self._action("Box / ellipse", self.view.toggle_shape_selected, "S",
+                                         "Switch the selected region between box and ellipse")
+        self.next_action = self._action("Next photo", self.next_photo, ["PgDown", "Ctrl+Right"])
+        self.prev_action = self._action("Previous photo", self.previous_photo,
+                                        ["PgUp", "Ctrl+Left"])
+        self.zoom_in_action = self._action("Zoom in", lambda: self.view.zoom_by(1.25), S.ZoomIn)
+        self.zoom_out_action = self._action("Zoom out", lambda: self.view.zoom_by(0.8), S.ZoomOut)
+        self.fit_action = self._action("Fit to window", self.view.fit, "Ctrl+0")
+        self.actual_action = self._action("Actual pixels", self.view.actual_size, "Ctrl+1")
+        self.preview_action = self._action("Preview result", self._refresh_picture, "R",
+                                           "Show the photo as it will be exported")
+        self.preview_action.setCheckable(True)
+
+        self.method_box = QComboBox()
+        for m in METHODS:
+            self.method_box.addItem(METHOD_LABELS.get(m, m), m)
+        self.method_box.setToolTip("How faces are destroyed in the exported files")
+        self.method_box.currentIndexChanged.connect(self._refresh_picture)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for a in (self.open_files_action, self.open_folder_action, None,
+                  self.export_selected_action, self.export_all_action, self.save_report_action,
+                  None, self.clear_action, None, self.quit_action):
+            file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        edit_menu = menu.addMenu("&Edit")
+        for a in (self.undo_action, self.redo_action, None, self.delete_action, self.shape_action):
+            edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
+        view_menu = menu.addMenu("&View")
+        for a in (self.next_action, self.prev_action, None, self.zoom_in_action,
+                  self.zoom_out_action, self.fit_action, self.actual_action, None,
+                  self.preview_action):
+            view_menu.addSeparator() if a is None else view_menu.addAction(a)
+
+        bar = QToolBar("Main")
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (self.open_files_action, self.open_folder_action, None, self.prev_action,
+                  self.next_action, None, self.undo_action, self.redo_action, self.delete_action,
+                  None, self.fit_action, self.preview_action):
+            bar.addSeparator() if a is None else bar.addAction(a)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(QLabel("Hide faces with: "))
+        bar.addWidget(self.method_box)
+        bar.addAction(self.export_selected_action)
+        bar.addAction(self.export_all_action)
+        self.addToolBar(bar)
+
+    # adding photos ----------------------------------------------------------------------
+    def add_paths(self, paths: list[Path]) -> int:
+        """List the photos at these paths (files or folders) and queue them for detection."""
+        known = {item.path for item in self.model.items}
+        new: list[PhotoItem] = []
+        for path, root, reason in collect(paths):
+            if path in known:
+                continue
+            known.add(path)
+            item = PhotoItem(path=path, root=root)
+            if reason is not None:
+                item.status, item.error = Status.ERROR, reason
+            new.append(item)
+        self.model.add(new)
+        for item in new:
+            if item.status is Status.QUEUED:
+                self._request_analysis.emit(item, item.path)
+        if new and self._current is None:
+            self.select_row(self.model.row_of(new[0]))
+        self._update_state()
+        return len(new)
+
+    def dragEnterEvent(self, event) -> None:
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def open_files_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+        names, _ = QFileDialog.getOpenFileNames(self, "Open photos", "",
+                                                f"Photos ({patterns});;All files (*)")
+        self.add_paths([Path(n) for n in names])
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def clear(self) -> None:
+        if self._export_thread is not None:
+            return
+        self.detect_worker.forget([i for i in self.model.items if i.status is Status.QUEUED])
+        self._show(None)
+        self.model.clear()
+        for stack in self._stacks.values():
+            self.undo_group.removeStack(stack)
+        self._stacks.clear()
+        self._cache.clear()
+        self._update_state()
+
+    # detection results (queued from the worker thread) ----------------------------------
+    def _known(self, item: PhotoItem) -> bool:
+        return self.model.row_of(item) >= 0
+
+    def _on_detect_started(self, item: PhotoItem) -> None:
+        if self._known(item):
+            item.status = Status.ANALYSING
+            self._item_changed(item)
+
+    def _on_analysed(self, item: PhotoItem, analysis: Analysis, thumb) -> None:
+        if not self._known(item):
+            return
+        item.detected = list(analysis.regions)
+        item.regions = list(analysis.regions)
+        item.findings = list(analysis.findings)
+        item.width, item.height = analysis.width, analysis.height
+        item.format, item.has_alpha = analysis.image.format, analysis.image.has_alpha
+        item.thumb = thumb
+        item.status = Status.READY
+        self._keep_pixels(item, analysis)
+        if item is self._current:
+            self._show(item)
+        self._item_changed(item)
+
+    def _on_detect_failed(self, item: PhotoItem, reason: str) -> None:
+        if self._known(item):
+            item.status, item.error = Status.ERROR, reason
+            if item is self._current:
+                self._show(item)
+            self._item_changed(item)
+
+    def _keep_pixels(self, item: PhotoItem, analysis: Analysis) -> None:
+        """Hold a few decoded photos; let the oldest go (they are re-read when needed)."""
+        item.analysis = analysis
+        if item in self._cache:
+            self._cache.remove(item)
+        self._cache.append(item)
+        while len(self._cache) > PIXEL_CACHE:
+            old = self._cache.popleft()
+            if old is not self._current:
+                old.analysis = None
+            else:
+                self._cache.append(old)
+                break
+
+    def _pixels_of(self, item: PhotoItem) -> Analysis | None:
+        if item.analysis is None:
+            try:
+                _, image = load_path(item.path, self.max_pixels)
+            except CrowdveilError as exc:
+                item.status, item.error = Status.ERROR, str(exc)
+                return None
+            self._keep_pixels(item, Analysis(item.path, image, item.detected, item.findings))
+        return item.analysis
+
+    # review -----------------------------------------------------------------------------
+    def current_item(self) -> PhotoItem | None:
+        return self._current
+
+    def select_row(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            index = self.model.index(row)
+            self.list_view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.list_view.scrollTo(index)
+
+    def next_photo(self) -> None:
+        self.select_row(self.list_view.currentIndex().row() + 1)
+
+    def previous_photo(self) -> None:
+        self.select_row(self.list_view.currentIndex().row() - 1)
+
+    def _on_current_changed(self, current, _previous) -> None:
+        item = self.model.data(current, PhotoListModel.ItemRole) if current.isValid() else None
+        self._show(item)
+
+    def _stack_for(self, item: PhotoItem) -> QUndoStack:
+        stack = self._stacks.get(id(item))
+        if stack is None:
+            stack = QUndoStack(self.undo_group)
+            self._stacks[id(item)] = stack
+        return stack
+
+    def _show(self, item: PhotoItem | None) -> None:
+        self._current = item
+        self.panel.show_item(item)
+        analysis = self._pixels_of(item) if item is not None and item.exportable else None
+        if item is None or analysis is None:
+            self._original = None
+            self.view.show_photo(None, None)
+            self.undo_group.setActiveStack(None)
+            self.stack.setCurrentWidget(self.placeholder)
+            if item is not None:
+                self.placeholder.setText(f"<h3>{item.name}</h3><p>{item.status_text()}</p>")
+                self.panel.show_item(item)
+            return
+        stack = self._stack_for(item)
+        self.undo_group.setActiveStack(stack)
+        self._original = QPixmap.fromImage(to_qimage(analysis.image.pixels))
+        self.view.show_photo(RegionEditor(item, stack, self._item_changed), self._original)
+        self.stack.setCurrentWidget(self.view)
+        self._refresh_picture()
+        self._update_state()
+
+    def _item_changed(self, item: PhotoItem) -> None:
+        """Called after any change to a photo: detection, an edit, undo/redo, export."""
+        self.model.refresh(item)
+        if item is self._current:
+            self.panel.show_item(item)
+            if self.stack.currentWidget() is self.view:
+                self.view.sync()
+                self._refresh_picture()
+        self._update_state()
+
+    def method(self) -> str:
+        return self.method_box.currentData()
+
+    def _refresh_picture(self) -> None:
+        item = self._current
+        if item is None or item.analysis is None or self._original is None:
+            return
+        self.view.preview = self.preview_action.isChecked()
+        if not self.view.preview:
+            self.view.set_pixmap(self._original)
+            return
+        # a fixed seed: the preview must not flicker as the user edits
+        shown = redact(item.analysis.image.pixels, item.regions, self.method(),
+                       np.random.default_rng(0))
+        self.view.set_pixmap(QPixmap.fromImage(to_qimage(shown)))
+
+    def delete_selected_regions(self) -> None:
+        self.view.delete_selected()
+
+    # export -----------------------------------------------------------------------------
+    def export_selected(self) -> bool:
+        rows = sorted(i.row() for i in self.list_view.selectionModel().selectedRows())
+        return self.export_items([self.model.items[r] for r in rows])
+
+    def export_all(self) -> bool:
+        return self.export_items(list(self.model.items))
+
+    def export_items(self, items: list[PhotoItem]) -> bool:
+        """Ask for a folder and export these photos in the background; False if nothing ran."""
+        if self._export_thread is not None:
+            return False
+        ready = [i for i in items if i.exportable]
+        waiting = sum(i.status in (Status.QUEUED, Status.ANALYSING) for i in items)
+        if not ready:
+            self.status_label.setText("Nothing to export yet" +
+                                      (": photos are still being checked." if waiting else "."))
+            return False
+        folder = self.choose_folder()
+        if folder is None:
+            return False
+        jobs = self._plan_jobs(ready, Path(folder))
+        existing = [target for job, target in jobs if target.exists()]
+        if existing:
+            answer = self.ask_overwrite(existing)
+            if answer == "cancel":
+                return False
+            for job, target in jobs:
+                job.overwrite = answer == "overwrite" and target.exists()
+            if answer == "skip":
+                jobs = [(job, t) for job, t in jobs if not t.exists()]
+        if not jobs:
+            self.status_label.setText("Nothing exported: every file already exists.")
+            return False
+        self._start_export([job for job, _ in jobs], Options(method=self.method(),
+                                                             max_pixels=self.max_pixels))
+        if waiting:
+            self.status_label.setText(f"{waiting} photo(s) still being checked are not included.")
+        return True
+
+    def _plan_jobs(self, items: list[PhotoItem], folder: Path) -> list[tuple[ExportJob, Path]]:
+        # The CLI's planner picks the output names, so both tools lay out folders the same way.
+        roots = list(dict.fromkeys(item.root for item in items))
+        planned = {job.source: job.target_base for job in batch.plan(roots, folder).jobs}
+        jobs = []
+        for item in items:
+            base = planned.get(item.path, folder / item.path.stem)
+            target = base.with_name(base.name + SUFFIX[output_format(item.format, item.has_alpha)])
+            jobs.append((ExportJob(item, item.path, base, list(item.regions), list(item.detected),
+                                   list(item.findings), item.analysis), target))
+        return jobs
+
+    def _start_export(self, jobs: list[ExportJob], options: Options) -> None:
+        self.results = []
+        for job in jobs:
+            job.key.status = Status.EXPORTING
+            self.model.refresh(job.key)
+        self.export_worker = ExportWorker(jobs, options)
+        self.export_worker.exported.connect(self._on_exported)
+        self.export_worker.finished.connect(self._on_export_finished)
+        self.progress.setRange(0, len(jobs))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.status_label.setText(f"Exporting {len(jobs)} photo(s)…")
+        self._export_thread = start_thread(self.export_worker, "crowdveil-export",
+                                           self.export_worker.run)
+        self._update_state()
+
+    def cancel_export(self) -> None:
+        if self.export_worker is not None:
+            self.export_worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling after the current photo…")
+
+    def _on_exported(self, item: PhotoItem, result: FileResult) -> None:
+        self.results.append(result)
+        self.progress.setValue(self.progress.value() + 1)
+        if result.status == "ok":
+            item.status, item.output, item.error = Status.EXPORTED, result.output, None
+        else:
+            item.status, item.error = Status.EXPORT_FAILED, result.error
+        self._item_changed(item)
+
+    def _on_export_finished(self, cancelled: bool) -> None:
+        if self._export_thread is not None:
+            stop_thread(self._export_thread)
+        self._export_thread = None
+        self.export_worker = None
+        for item in self.model.items:
+            if item.status is Status.EXPORTING:  # cancelled before its turn
+                item.status = Status.READY
+                self.model.refresh(item)
+        self.progress.hide()
+        self.cancel_button.hide()
+        ok = sum(r.status == "ok" for r in self.results)
+        failed = len(self.results) - ok
+        text = f"Exported {ok} photo(s)"
+        if failed:
+            text += f", {failed} failed (see the list)"
+        if cancelled:
+            text += "; cancelled"
+        self.status_label.setText(text + ".")
+        self._update_state()
+        self.export_finished.emit()
+
+    def exporting(self) -> bool:
+        return self._export_thread is not None
+
+    def report(self) -> dict:
+        """The last export as a report in the CLI's schema (version 1)."""
+        return {"version": 1, "files": [r.to_json() for r in self.results]}
+
+    def save_report_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save report", "crowdveil-report.json",
+                                              "JSON (*.json)")
+        if name:
+            Path(name).write_text(json.dumps(self.report(), indent=2), encoding="utf-8")
+
+    def _choose_folder_dialog(self) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self, "Export safe copies to…")
+        return Path(folder) if folder else None
+
+    def _ask_overwrite_dialog(self, existing: list[Path]) -> str:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Files already exist")
+        shown = "\n".join(str(p) for p in existing[:8])
+        more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
+        box.setText(f"{len(existing)} file(s) already exist in the export folder.")
+        box.setInformativeText(f"{shown}{more}")
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        skip = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(skip)
+        box.exec()
+        clicked = box.clickedButton()
+        return "overwrite" if clicked is replace else "skip" if clicked is skip else "cancel"
+
+    # state ------------------------------------------------------------------------------
+    def _update_state(self) -> None:
+        items = self.model.items
+        busy = self._export_thread is not None
+        any_ready = any(i.exportable for i in items)
+        self.export_all_action.setEnabled(any_ready and not busy)
+        self.export_selected_action.setEnabled(any_ready and not busy)
+        self.clear_action.setEnabled(bool(items) and not busy)
+        self.save_report_action.setEnabled(bool(self.results) and not busy)
+        has_photo = self.stack.currentWidget() is self.view
+        for a in (self.delete_action, self.fit_action, self.actual_action, self.zoom_in_action,
+                  self.zoom_out_action, self.preview_action, self.shape_action):
+            a.setEnabled(has_photo)
+        if busy:
+            return
+        pending = sum(i.status in (Status.QUEUED, Status.ANALYSING) for i in items)
+        if pending:
+            self.status_label.setText(f"Checking photos… {len(items) - pending} of {len(items)} "
+                                      "done. You can review the finished ones now.")
+        elif items and not self.results:
+            errors = sum(i.status is Status.ERROR for i in items)
+            text = f"{len(items)} file(s) checked"
+            self.status_label.setText(text + (f", {errors} cannot be used." if errors else "."))
+
+    def closeEvent(self, event) -> None:
+        self.cancel_export()
+        self.detect_worker.forget(list(self.model.items))
+        if self._export_thread is not None:
+            stop_thread(self._export_thread)
+        stop_thread(self._detect_thread)
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the background threads (tests call this; closing the window does it too)."""
+        self.close()

@@ -1,0 +1,171 @@
+"""The photos the user dropped: one `PhotoItem` each, shown by `PhotoListModel`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
+
+from ..load import SUPPORTED_SUFFIXES
+from ..pipeline import Analysis
+from ..regions import Region
+from ..reveal import Finding
+
+
+class Status(Enum):
+    QUEUED = "queued"
+    ANALYSING = "analysing"
+    READY = "ready"
+    EXPORTING = "exporting"
+    EXPORTED = "exported"
+    ERROR = "error"  # cannot be read: never exported
+    EXPORT_FAILED = "export failed"  # readable, but the last export of it failed
+
+
+@dataclass(eq=False)
+class PhotoItem:
+    path: Path
+    root: Path  # the file or folder the user gave, so exports keep the folder layout
+    status: Status = Status.QUEUED
+    error: str | None = None
+    analysis: Analysis | None = None  # pixels may be dropped to save memory; see MainWindow
+    detected: list[Region] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)  # what export destroys (user-edited)
+    findings: list[Finding] = field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    format: str = ""
+    has_alpha: bool = False
+    thumb: QImage | None = None
+    output: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def exportable(self) -> bool:
+        return self.status in (Status.READY, Status.EXPORTED, Status.EXPORT_FAILED)
+
+    def status_text(self) -> str:
+        if self.status is Status.QUEUED:
+            return "Waiting to be checked…"
+        if self.status is Status.ANALYSING:
+            return "Finding faces…"
+        if self.status is Status.ERROR:
+            return f"Error: {self.error}"
+        faces = len(self.regions)
+        text = f"{faces} region{'s' if faces != 1 else ''} to hide" if faces else "No faces found"
+        n = len(self.findings)
+        text += f" · {n} metadata item{'s' if n != 1 else ''}" if n else " · no metadata"
+        if self.status is Status.EXPORTING:
+            return text + " · exporting…"
+        if self.status is Status.EXPORTED:
+            return text + " · exported"
+        if self.status is Status.EXPORT_FAILED:
+            return text + f" · export failed: {self.error}"
+        return text
+
+
+def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, str | None]]:
+    """(file, root it came from, reason it is skipped or None) for every dropped path.
+
+    Folders are walked like the CLI walks them (hidden entries skipped), but files of other
+    types are listed with a reason instead of vanishing silently.
+    """
+    for root in paths:
+        if root.is_dir():
+            for here, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith("."):
+                        continue
+                    path = Path(here) / name
+                    yield path, root, _skip_reason(path)
+        elif root.exists() or root.is_symlink():
+            # a file dropped on its own is always tried: the decoder gives the real reason
+            yield root, root, None
+        else:
+            yield root, root, "no such file"
+
+
+def _skip_reason(path: Path) -> str | None:
+    if path.suffix.lower() in SUPPORTED_SUFFIXES:
+        return None
+    kind = path.suffix.lower() or "no extension"
+    return f"not a photo type crowdveil reads ({kind})"
+
+
+class PhotoListModel(QAbstractListModel):
+    ItemRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.items: list[PhotoItem] = []
+        self._icons: dict[int, QIcon] = {}
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.items):
+            return None
+        item = self.items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{item.name}\n{item.status_text()}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(item)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.path}\n{item.status_text()}"
+        if role == self.ItemRole:
+            return item
+        return None
+
+    def _icon(self, item: PhotoItem) -> QIcon:
+        if item.thumb is not None:
+            key = id(item)
+            if key not in self._icons:
+                self._icons[key] = QIcon(QPixmap.fromImage(item.thumb))
+            return self._icons[key]
+        style = QApplication.style()
+        if item.status is Status.ERROR:
+            return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+
+    def add(self, items: list[PhotoItem]) -> None:
+        if not items:
+            return
+        start = len(self.items)
+        self.beginInsertRows(QModelIndex(), start, start + len(items) - 1)
+        self.items.extend(items)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.items.clear()
+        self._icons.clear()
+        self.endResetModel()
+
+    def row_of(self, item: PhotoItem) -> int:
+        for i, it in enumerate(self.items):
+            if it is item:
+                return i
+        return -1
+
+    def refresh(self, item: PhotoItem) -> None:
+        row = self.row_of(item)
+        if row >= 0:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx)
+
+    def find(self, path: Path) -> PhotoItem | None:
+        for item in self.items:
+            if item.path == path:
+                return item
+        return None
