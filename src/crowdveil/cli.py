@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
-from .batch import plan, run
+from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings
 from .errors import CrowdveilError
 from .load import DEFAULT_MAX_PIXELS
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .redact import METHODS
-from .write_clean import write_atomic
+from .write_clean import remove_stale_temps, write_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -42,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rename", action="store_true",
                    help="give outputs random names (camera names leak sequence and time)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument("--no-resume", dest="resume", action="store_false",
+                   help="treat an existing output as an error instead of a finished photo "
+                   "(by default a rerun skips photos whose output exists and verifies clean)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                   help="give up on a photo after this long, 0 for no limit "
+                   f"(default {DEFAULT_TIMEOUT_S:g})")
     p.add_argument("--quality", type=int, default=90, help="JPEG/WebP quality (default 90)")
     p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6,
                    help="refuse images larger than this (default 120)")
@@ -61,13 +71,14 @@ def _inspect_main(argv: list[str]) -> int:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            print(f"crowdveil: {name}: cannot read file: {exc.strerror or exc}", file=sys.stderr)
+            reason = exc.strerror or type(exc).__name__
+            print(one_line(f"crowdveil: {name}: cannot read file: {reason}"), file=sys.stderr)
             status = EXIT_FAILED
             continue
         found = inspect_bytes(data)
-        print(f"{name}:")
-        for f in found:
-            print(f"  - {f.text}")
+        print(one_line(f"{name}:"))
+        for f in found:  # metadata text is the photo's, not ours: never let it drive the terminal
+            print(one_line(f"  - {f.text}"))
         if not found:
             print("  nothing found beyond the pixels (faces in the picture are not checked here)")
     return status
@@ -85,7 +96,7 @@ class _Progress:
 
     def __call__(self, result: FileResult) -> None:
         if result.status == "error":
-            line = f"crowdveil: error: {result.input}: {result.error}"
+            line = one_line(f"crowdveil: error: {result.input}: {result.error}")
             if self.bar is not None:
                 self.bar.write(line, file=sys.stderr)
             else:
@@ -98,6 +109,28 @@ class _Progress:
             self.bar.close()
 
 
+def one_line(text: str) -> str:
+    """What a terminal shows as exactly one line: no newline, no escape sequence."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """`kill PID` stops a batch the way Ctrl-C does: workers stopped, temporary files removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _summary(results: list[FileResult]) -> str:
     ok = [r for r in results if r.status == "ok"]
     errors = sum(r.status == "error" for r in results)
@@ -107,7 +140,8 @@ def _summary(results: list[FileResult]) -> str:
     parts = [f"{len(results)} file(s)", f"{len(ok)} cleaned", f"{faces} face region(s) destroyed",
              f"{meta} metadata item(s) removed"]
     if skipped:
-        parts.append(f"{skipped} skipped")
+        parts.append(f"{skipped} skipped (already cleaned by an earlier run; "
+                     "--overwrite redoes them)")
     parts.append(f"{errors} error(s)")
     return "crowdveil: " + ", ".join(parts)
 
@@ -127,21 +161,30 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("--jobs must be >= 1, --quality 1..100, --max-megapixels > 0")
     if not 0.0 < args.threshold < 1.0:
         _parser().error("--threshold must be between 0 and 1")
+    if not args.timeout >= 0:
+        _parser().error("--timeout must be >= 0 (0: no limit)")
     options = Options(method=args.method, quality=args.quality,
                       max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite)
-    batch = plan(args.paths, args.output, rename=args.rename)
+    batch = plan(args.paths, args.output, rename=args.rename, resume=args.resume)
+    remove_stale_temps(output_folders(batch.jobs))  # left by a run that was killed
     results = list(batch.problems)
     progress = _Progress(len(batch.jobs), args.quiet)
     for problem in batch.problems:
         progress(problem)
     try:
         settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid)
-        results += run(batch.jobs, options, settings, args.jobs, on_result=progress)
+        with _sigterm_interrupts():
+            results += run(batch.jobs, options, settings, args.jobs, on_result=progress,
+                           timeout=args.timeout or None)
     except KeyboardInterrupt:
         progress.close()
-        print("crowdveil: interrupted; finished files are complete, no partial file was left",
-              file=sys.stderr)
+        print("crowdveil: interrupted; finished files are complete, no partial file was left; "
+              "run the same command again to finish the rest", file=sys.stderr)
         return 130
+    except CrowdveilError as exc:
+        progress.close()
+        print(one_line(f"crowdveil: error: {exc}"), file=sys.stderr)
+        return EXIT_FAILED
     progress.close()
     if not results:
         print("crowdveil: error: no supported photos found (JPEG, PNG, WebP, TIFF, HEIC)",
@@ -151,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             write_report(results, args.report)
         except CrowdveilError as exc:
-            print(f"crowdveil: error: report: {exc}", file=sys.stderr)
+            print(one_line(f"crowdveil: error: report: {exc}"), file=sys.stderr)
             return EXIT_FAILED
     if not args.quiet:
         print(_summary(results), file=sys.stderr)

@@ -11,7 +11,8 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +61,71 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+TEMP_PREFIX = ".crowdveil-"
+TEMP_SUFFIX = ".part"
+
+
+def _shown(path: Path) -> str:
+    """A path on one line whatever bytes its name holds (it ends up in a one-line error)."""
+    text = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def temp_owner(name: str) -> int | None:
+    """The process id a crowdveil temporary file name was made by, or None if it names none."""
+    if not (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)):
+        return None
+    pid, sep, _ = name[len(TEMP_PREFIX) : -len(TEMP_SUFFIX)].partition("-")
+    return int(pid) if sep and pid.isdigit() else None
+
+
+def _running(pid: int) -> bool:
+    try:  # signal 0 only asks; POSIX only (on Windows os.kill would terminate the process)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
+STALE_AGE_S = 24 * 3600  # where liveness cannot be asked, a day-old temporary file is stale
+
+
+def _stale(entry: os.DirEntry, pid: int | None) -> bool:
+    if pid == os.getpid():
+        return False
+    if pid is None or os.name != "posix":  # no owner to ask: judge by age
+        return time.time() - entry.stat().st_mtime > STALE_AGE_S
+    return not _running(pid)
+
+
+def remove_stale_temps(folders: Iterable[Path]) -> list[Path]:
+    """Delete temporary files that killed crowdveil runs left in `folders` (not recursive).
+
+    A temporary file is stale when the process that made it (its pid is in the name) no longer
+    runs, so a concurrent run writing into the same folder keeps its own files.
+    """
+    removed: list[Path] = []
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if not (entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX)):
+                continue
+            pid = temp_owner(entry.name)
+            try:
+                if not entry.is_file(follow_symlinks=False) or not _stale(entry, pid):
+                    continue
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                continue
+    return removed
+
+
 def write_atomic(
     data: bytes,
     target: Path,
@@ -69,7 +135,8 @@ def write_atomic(
 ) -> None:
     """Write `data` to `target` whole or not at all.
 
-    The bytes go to a hidden temporary file beside the target, are fsynced, re-read and
+    The bytes go to a hidden temporary file beside the target (named after this process, so
+    a later run can tell a killed run's leftovers from a live one's), are fsynced, re-read and
     checked by `check`, and only then renamed into place. On any failure the temporary file
     is removed and no file appears at `target`.
     """
@@ -77,13 +144,15 @@ def write_atomic(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteError(f"cannot create output folder {folder}: {exc.strerror or exc}") from exc
-    if not overwrite and target.exists():
-        raise WriteError(f"output exists, not overwritten (use --overwrite): {target}")
+        raise WriteError(f"cannot create output folder {_shown(folder)}: {_reason(exc)}") from exc
+    if not overwrite and os.path.lexists(target):
+        raise WriteError(f"output exists, not overwritten (use --overwrite): {_shown(target)}")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=".crowdveil-", suffix=".part", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder
+        )
     except OSError as exc:
-        raise WriteError(f"cannot write in {folder}: {exc.strerror or exc}") from exc
+        raise WriteError(f"cannot write in {_shown(folder)}: {_reason(exc)}") from exc
     tmp = Path(tmp_name)
     try:
         try:
@@ -92,7 +161,7 @@ def write_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise WriteError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            raise WriteError(f"cannot write {_shown(target)}: {_reason(exc)}") from exc
         if check is not None:
             check(tmp)
         try:
@@ -101,14 +170,21 @@ def write_atomic(
             else:
                 _rename_no_clobber(tmp, target)
         except FileExistsError as exc:
-            raise WriteError(f"output exists, not overwritten (use --overwrite): {target}") from exc
+            raise WriteError(
+                f"output exists, not overwritten (use --overwrite): {_shown(target)}"
+            ) from exc
         except OSError as exc:
-            raise WriteError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            raise WriteError(f"cannot write {_shown(target)}: {_reason(exc)}") from exc
         _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _reason(exc: OSError) -> str:
+    """The OS's words for an error, without the file name it repeats (which may be hostile)."""
+    return exc.strerror or type(exc).__name__
 
 
 def _rename_no_clobber(tmp: Path, target: Path) -> None:
