@@ -1,0 +1,200 @@
+"""CenterFace (vendored ONNX, MIT) run with onnxruntime at several scales.
+
+The network predicts, on a grid of stride 4, a face-centre heatmap, the log of each face's size
+and the sub-cell offset of its centre. It is fully convolutional, so it runs on any image whose
+sides are multiples of 32; how small a face it can see depends on the scale it is run at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import CrowdveilError
+from .base import Detection
+from .merge import merge_detections
+from .onnx_shapes import with_symbolic_dims
+from .scales import Pass, plan_passes
+from .tiling import tiles
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "centerface.onnx"
+MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
+
+_INPUT = "input.1"
+_HEATMAP, _SCALE, _OFFSET, _LANDMARKS = "537", "538", "539", "540"
+_STRIDE = 4  # output grid cell, in input pixels
+_ALIGN = 32  # the backbone downsamples 32x: input sides must be multiples of it
+
+
+class ModelError(CrowdveilError):
+    """The shipped model file is missing or is not the one crowdveil was tested with."""
+
+
+def load_model_bytes(path: Path = MODEL_PATH, sha256: str = MODEL_SHA256) -> bytes:
+    """The model file's bytes, only if their SHA-256 is the expected one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"face model missing or unreadable: {path} ({exc.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise ModelError(
+            f"face model {path} has SHA-256 {digest}, expected {sha256}: "
+            "refusing to run with a model that was not verified (reinstall crowdveil)"
+        )
+    return data
+
+
+def decode(
+    heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Grid outputs -> N x 5 rows of x, y, w, h, score in network-input pixels.
+
+    heatmap: h x w; log_size and offset: 2 x h x w, channel 0 along y, channel 1 along x.
+    """
+    rows, cols = np.nonzero(heatmap > threshold)
+    if rows.size == 0:
+        return np.zeros((0, 5), np.float32)
+    bh = np.exp(log_size[0, rows, cols]) * _STRIDE
+    bw = np.exp(log_size[1, rows, cols]) * _STRIDE
+    cy = (rows + offset[0, rows, cols] + 0.5) * _STRIDE
+    cx = (cols + offset[1, rows, cols] + 0.5) * _STRIDE
+    out = np.stack([cx - bw / 2, cy - bh / 2, bw, bh, heatmap[rows, cols]], axis=1)
+    return out.astype(np.float32)
+
+
+def nms(boxes: np.ndarray, iou: float) -> np.ndarray:
+    """Greedy non-maximum suppression on x, y, w, h, score rows; returns the kept rows."""
+    if len(boxes) == 0:
+        return boxes
+    order = np.argsort(-boxes[:, 4], kind="stable")
+    b = boxes[order]
+    x0, y0 = b[:, 0], b[:, 1]
+    x1, y1 = x0 + b[:, 2], y0 + b[:, 3]
+    area = b[:, 2] * b[:, 3]
+    alive = np.ones(len(b), dtype=bool)
+    keep = []
+    for i in range(len(b)):
+        if not alive[i]:
+            continue
+        keep.append(i)
+        rest = np.nonzero(alive[i + 1:])[0] + i + 1
+        if rest.size == 0:
+            break
+        iw = np.clip(np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]), 0, None)
+        ih = np.clip(np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]), 0, None)
+        inter = iw * ih
+        overlap = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
+        alive[rest[overlap > iou]] = False
+    return b[keep]
+
+
+def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, size, interpolation=interp)
+
+
+class CenterFaceNet:
+    """One onnxruntime session of the verified model; `run` works on any image size."""
+
+    def __init__(self, threads: int = 1, model_path: Path = MODEL_PATH) -> None:
+        import onnxruntime as ort  # heavy import: only when a detector is really built
+
+        data = load_model_bytes(model_path)
+        dims = {
+            _INPUT: ["batch", "channels", "height", "width"],
+            **{name: ["batch", f"c{name}", "rows", "cols"]
+               for name in (_HEATMAP, _SCALE, _OFFSET, _LANDMARKS)},
+        }
+        ort.disable_telemetry_events()  # a no-op off Windows; crowdveil never reports anything
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads))
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # the graph's unused-initializer warnings are noise
+        # Every image size is a new shape; an arena sized for the largest would stay allocated.
+        options.enable_cpu_mem_arena = False
+        self._session = ort.InferenceSession(
+            with_symbolic_dims(data, dims), options, providers=["CPUExecutionProvider"]
+        )
+
+    def run(self, rgb: np.ndarray, threshold: float) -> np.ndarray:
+        """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS."""
+        h, w = rgb.shape[:2]
+        ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
+        # Pad (not stretch) to the 32-multiple: face shapes stay true and boxes need no rescale.
+        blob = np.zeros((1, 3, ph, pw), np.float32)
+        blob[0, :, :h, :w] = rgb.transpose(2, 0, 1)
+        heat, size, offset = self._session.run(
+            [_HEATMAP, _SCALE, _OFFSET], {_INPUT: blob}
+        )
+        return decode(heat[0, 0], size[0], offset[0], threshold)
+
+
+class CenterFaceDetector:
+    """CenterFace over an image pyramid: upscaled/native tiles for small faces, downscaled
+    whole-image passes for large ones. All passes are merged, recall first."""
+
+    name = "centerface"
+
+    def __init__(
+        self,
+        threshold: float = 0.2,
+        threads: int = 1,
+        fine_long_side: int = 800,
+        max_upscale: float = 2.0,
+        coarse_long_side: int = 640,
+        pass_ratio: float = 2.0,
+        tile: int = 1280,
+        overlap: int = 192,
+        model_path: Path = MODEL_PATH,
+    ) -> None:
+        self.threshold = threshold
+        self.fine_long_side = fine_long_side
+        self.max_upscale = max_upscale
+        self.coarse_long_side = coarse_long_side
+        self.pass_ratio = pass_ratio
+        self.tile = tile
+        self.overlap = overlap
+        self.net = CenterFaceNet(threads=threads, model_path=model_path)
+
+    def passes(self, height: int, width: int) -> list[Pass]:
+        return plan_passes(
+            height, width, fine_long_side=self.fine_long_side, max_upscale=self.max_upscale,
+            coarse_long_side=self.coarse_long_side, ratio=self.pass_ratio,
+        )
+
+    def detect_pass(self, rgb: np.ndarray, scale: float) -> list[Detection]:
+        """One pass at `scale` (tiled when the scaled image is large), in original pixels."""
+        img = _resize(rgb, scale)
+        h, w = img.shape[:2]
+        rows = []
+        if max(h, w) <= self.tile:
+            rows.append(self.net.run(img, self.threshold))
+        else:
+            for x0, y0, x1, y1 in tiles(h, w, self.tile, self.overlap):
+                found = self.net.run(np.ascontiguousarray(img[y0:y1, x0:x1]), self.threshold)
+                found[:, 0] += x0
+                found[:, 1] += y0
+                rows.append(found)
+        kept = nms(np.concatenate(rows), 0.3)
+        return [
+            Detection(
+                float(x / scale), float(y / scale), float(bw / scale), float(bh / scale),
+                float(s), self.name,
+            )
+            for x, y, bw, bh, s in kept
+        ]
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        found: list[Detection] = []
+        for p in self.passes(h, w):
+            found.extend(self.detect_pass(rgb, p.scale))
+        return merge_detections(found)

@@ -1,0 +1,32 @@
+"""Several detectors on one picture, their boxes merged: a face any of them sees is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .base import Detection, Detector
+from .merge import merge_detections
+
+
+class EnsembleDetector:
+    """Runs every member and fuses all their boxes (recall first: nothing is voted away)."""
+
+    def __init__(self, members: Sequence[Detector]) -> None:
+        if not members:
+            raise ValueError("an ensemble needs at least one detector")
+        self.members = list(members)
+        self.name = "+".join(m.name for m in self.members)
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        found: list[Detection] = []
+        for member in self.members:
+            found.extend(member.detect(rgb))
+        return merge_detections(found)
+
+    def close(self) -> None:
+        for member in self.members:
+            close = getattr(member, "close", None)
+            if close is not None:
+                close()

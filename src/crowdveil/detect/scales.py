@@ -1,0 +1,36 @@
+"""Which scales to run a detector at, so that both 10 px and 1000 px faces are seen.
+
+A detector sees faces well within a band of sizes (in its input pixels). The finest pass enlarges
+small pictures (a 400 px street photo holds 10-20 px faces) and keeps large ones at native
+resolution; each further pass shrinks the picture by `ratio` until its long side reaches
+`coarse_long_side`, where faces filling most of the frame fall into the band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pass:
+    scale: float  # resize factor applied to the picture before the detector sees it
+
+
+def plan_passes(
+    height: int,
+    width: int,
+    fine_long_side: int = 800,
+    max_upscale: float = 2.0,
+    coarse_long_side: int = 640,
+    ratio: float = 2.0,
+) -> list[Pass]:
+    """Scales from finest to coarsest; the first is >= 1 (never below native resolution)."""
+    if ratio <= 1:
+        raise ValueError(f"pass ratio must be > 1, got {ratio}")
+    long_side = max(height, width, 1)
+    scales = [min(max_upscale, max(1.0, fine_long_side / long_side))]
+    coarsest = min(1.0, coarse_long_side / long_side)
+    # A pass barely larger than the coarse target would add time and no new face sizes.
+    while scales[-1] > coarsest * 1.25:
+        scales.append(max(scales[-1] / ratio, coarsest))
+    return [Pass(round(s, 6)) for s in scales]

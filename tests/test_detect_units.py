@@ -1,0 +1,141 @@
+"""Tiling, merging, pass planning and the model integrity check: the pieces recall rests on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crowdveil.detect.base import Detection
+from crowdveil.detect.centerface import (
+    MODEL_PATH,
+    MODEL_SHA256,
+    CenterFaceNet,
+    ModelError,
+    decode,
+    load_model_bytes,
+    nms,
+)
+from crowdveil.detect.merge import merge_detections
+from crowdveil.detect.scales import plan_passes
+from crowdveil.detect.tiling import tiles
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    height=st.integers(1, 3000),
+    width=st.integers(1, 3000),
+    size=st.integers(64, 1500),
+    overlap_share=st.floats(0.05, 0.9),
+    data=st.data(),
+)
+def test_every_face_smaller_than_the_overlap_lies_whole_in_some_tile(
+    height: int, width: int, size: int, overlap_share: float, data: st.DataObject
+) -> None:
+    overlap = int(size * overlap_share)
+    grid = tiles(height, width, size, overlap)
+    fw = data.draw(st.integers(1, max(1, min(overlap, width))))
+    fh = data.draw(st.integers(1, max(1, min(overlap, height))))
+    fx = data.draw(st.integers(0, width - fw))
+    fy = data.draw(st.integers(0, height - fh))
+    assert any(
+        x0 <= fx and fx + fw <= x1 and y0 <= fy and fy + fh <= y1 for x0, y0, x1, y1 in grid
+    )
+
+
+def test_tiles_cover_every_pixel() -> None:
+    seen = np.zeros((1234, 2345), bool)
+    for x0, y0, x1, y1 in tiles(1234, 2345, 640, 128):
+        seen[y0:y1, x0:x1] = True
+    assert seen.all()
+
+
+box = st.tuples(
+    st.floats(0, 500), st.floats(0, 500), st.floats(1, 200), st.floats(1, 200), st.floats(0.01, 1)
+)
+
+
+def _contains(outer: Detection, inner: Detection, eps: float = 1e-6) -> bool:
+    return (
+        outer.x <= inner.x + eps and outer.y <= inner.y + eps
+        and outer.x + outer.w >= inner.x + inner.w - eps
+        and outer.y + outer.h >= inner.y + inner.h - eps
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(box, min_size=1, max_size=25))
+def test_fusion_never_shrinks_the_box_of_a_group_s_best_detection(rows: list) -> None:
+    dets = [Detection(*r, source="t") for r in rows]
+    merged = merge_detections(dets)
+    assert len(merged) <= len(dets)
+    # The highest-scoring detection survives whole in some fused box...
+    best = max(dets, key=lambda d: d.score)
+    assert any(_contains(m, best) for m in merged)
+    # ...and no detection is dropped unless a fused box at least as confident overlaps it.
+    for d in dets:
+        assert any(
+            _contains(m, d) or (m.score >= d.score and _overlap(m, d) > 0) for m in merged
+        )
+
+
+def _overlap(a: Detection, b: Detection) -> float:
+    iw = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    ih = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return max(0.0, iw) * max(0.0, ih)
+
+
+def test_far_apart_faces_are_never_merged() -> None:
+    dets = [Detection(10, 10, 20, 20, 0.9, "a"), Detection(100, 10, 20, 20, 0.3, "b")]
+    assert len(merge_detections(dets)) == 2
+
+
+def test_decode_places_a_face_at_its_heatmap_peak() -> None:
+    heat = np.zeros((20, 30), np.float32)
+    heat[5, 7] = 0.9
+    log_size = np.full((2, 20, 30), np.log(10 / 4), np.float32)  # 10 px boxes
+    offset = np.zeros((2, 20, 30), np.float32)
+    (x, y, w, h, s), = decode(heat, log_size, offset, 0.5)
+    assert (w, h) == pytest.approx((10, 10))
+    assert (x + w / 2, y + h / 2) == pytest.approx(((7 + 0.5) * 4, (5 + 0.5) * 4))
+    assert s == pytest.approx(0.9)
+    assert len(decode(heat, log_size, offset, 0.95)) == 0
+
+
+def test_nms_keeps_the_most_confident_of_overlapping_boxes_and_distant_ones() -> None:
+    rows = np.array(
+        [[0, 0, 10, 10, 0.5], [1, 1, 10, 10, 0.9], [50, 50, 10, 10, 0.2]], np.float32
+    )
+    kept = nms(rows, 0.3)
+    assert kept[:, 4].tolist() == pytest.approx([0.9, 0.2])
+
+
+@pytest.mark.parametrize("hw", [(300, 400), (366, 512), (3000, 4000), (8000, 6000)])
+def test_passes_start_at_or_above_native_and_end_with_a_small_whole_picture(hw) -> None:
+    passes = plan_passes(*hw)
+    scales = [p.scale for p in passes]
+    assert scales[0] >= 1.0
+    assert scales == sorted(scales, reverse=True)
+    assert max(hw) * scales[-1] <= 1024
+
+
+def test_the_shipped_model_passes_its_integrity_check() -> None:
+    assert len(load_model_bytes()) == MODEL_PATH.stat().st_size
+    assert MODEL_SHA256 in (MODEL_PATH.parent / "PROVENANCE.md").read_text()
+
+
+def test_a_tampered_model_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    data = bytearray(MODEL_PATH.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit in the weights
+    tampered = tmp_path / "centerface.onnx"
+    tampered.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        CenterFaceNet(model_path=tampered)
+
+
+def test_a_missing_model_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="missing"):
+        CenterFaceNet(model_path=tmp_path / "nothing.onnx")
