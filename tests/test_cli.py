@@ -187,8 +187,12 @@ def test_parallel_workers_give_the_same_result(batch: Path, tmp_path: Path) -> N
 
 
 def test_failed_write_leaves_no_partial_file(
-    batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detector
 ) -> None:
+    # In-process (no worker processes) so the disk failure can be injected here.
+    from crowdveil.batch import plan, run
+    from crowdveil.pipeline import Options
+
     real_fsync = os.fsync
     calls = {"n": 0}
 
@@ -201,7 +205,10 @@ def test_failed_write_leaves_no_partial_file(
 
     monkeypatch.setattr(os, "fsync", fsync_then_die)
     out = tmp_path / "out"
-    assert _run(batch, "-o", out, "-j", "1", "-q") == 1
+    jobs = plan([batch], out).jobs
+    results = run(jobs, Options(), isolate=False, make_detector=lambda settings: detector)
+    assert [r.status for r in results].count("error") == 1
+    assert "No space left" in next(r.error for r in results if r.status == "error")
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) == 2
     assert not [p for p in files if p.name.startswith(".crowdveil")]

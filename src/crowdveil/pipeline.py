@@ -7,6 +7,9 @@ neither has its own copy of any step.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +34,18 @@ class Options:
     overwrite: bool = False
 
 
+Stages = dict[str, float]  # seconds spent per pipeline stage, for benchmarks and profiling
+
+
+@contextmanager
+def _timed(stages: Stages, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+
 @dataclass
 class Analysis:
     """A decoded photo with what was found in it, before anything is written."""
@@ -39,6 +54,7 @@ class Analysis:
     image: Loaded
     regions: list[Region]
     findings: list[reveal.Finding]
+    stages: Stages = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -61,6 +77,7 @@ class FileResult:
     height: int = 0
     regions: list[Region] = field(default_factory=list)
     metadata_found: list[str] = field(default_factory=list)
+    stages: Stages = field(default_factory=dict)  # not part of the report schema
 
     def to_json(self) -> dict:
         return {
@@ -92,11 +109,16 @@ def inspect_bytes(data: bytes) -> list[reveal.Finding]:
 
 def analyse(path: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS) -> Analysis:
     """Load and detect: the regions that would be destroyed, in upright output pixels."""
-    data, image = load_path(path, max_pixels)
-    findings = inspect_bytes(data)
+    stages: Stages = {}
+    with _timed(stages, "decode"):
+        data, image = load_path(path, max_pixels)
+    with _timed(stages, "inspect"):
+        findings = inspect_bytes(data)
     h, w = image.pixels.shape[:2]
-    detections = detector.detect(np.ascontiguousarray(image.pixels[..., :3]))
-    return Analysis(path, image, regions_from_detections(detections, w, h), findings)
+    with _timed(stages, "detect"):
+        detections = detector.detect(np.ascontiguousarray(image.pixels[..., :3]))
+    regions = regions_from_detections(detections, w, h)
+    return Analysis(path, image, regions, findings, stages)
 
 
 def output_path(analysis: Analysis, target_base: Path) -> Path:
@@ -112,9 +134,10 @@ def export(
     regions: list[Region] | None = None,
 ) -> FileResult:
     """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits)."""
+    stages = dict(analysis.stages)
     result = FileResult(
         input=display_path(analysis.path), width=analysis.width, height=analysis.height,
-        metadata_found=[f.text for f in analysis.findings],
+        metadata_found=[f.text for f in analysis.findings], stages=stages,
     )
     chosen = analysis.regions if regions is None else regions
     clipped = [c for r in chosen if (c := clip_region(r, analysis.width, analysis.height))]
@@ -123,12 +146,18 @@ def export(
     target = output_path(analysis, target_base)
     if _same_file(target, analysis.path):
         raise WriteError(f"output would replace the input: {display_path(target)}")
-    pixels = redact(analysis.image.pixels, clipped, options.method)
-    data = encode(pixels, fmt, options.quality)
-    write_atomic(
-        data, target, overwrite=options.overwrite,
-        check=lambda p: verify_file(p, fmt, analysis.width, analysis.height),
-    )
+    with _timed(stages, "redact"):
+        pixels = redact(analysis.image.pixels, clipped, options.method)
+    with _timed(stages, "encode"):
+        data = encode(pixels, fmt, options.quality)
+
+    def check(written: Path) -> None:
+        with _timed(stages, "verify"):
+            verify_file(written, fmt, analysis.width, analysis.height)
+
+    with _timed(stages, "write"):
+        write_atomic(data, target, overwrite=options.overwrite, check=check)
+    stages["write"] -= stages.get("verify", 0.0)
     result.output = display_path(target)
     return result
 
