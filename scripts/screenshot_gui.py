@@ -15,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
@@ -40,6 +41,24 @@ def sample_paths(scratch: Path) -> list[Path]:
     return [path]
 
 
+def dark_palette() -> QPalette:
+    p = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#2b2b2d", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1f1f21", QPalette.ColorRole.AlternateBase: "#2b2b2d",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353537",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353537",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6",
+    }
+    for role, colour in roles.items():
+        p.setColor(role, QColor(colour))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#8a8a8e"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#8a8a8e"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#8a8a8e"))
+    return p
+
+
 def wait_until(condition, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -50,8 +69,14 @@ def wait_until(condition, timeout: float = 120.0) -> None:
 
 
 def main(argv: list[str]) -> int:
+    dark = "--dark" in argv  # check the dark palette too: --dark OUTPUT.png
+    argv = [a for a in argv if a != "--dark"]
     out = Path(argv[0]) if argv else REPO / "docs" / "gui-screenshot.png"
     app = QApplication.instance() or QApplication([])
+    if dark:
+        # the offscreen platform has no system theme to follow; stand in for a dark desktop
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     app.setApplicationName("crowdveil")
     with tempfile.TemporaryDirectory() as scratch:
         window = MainWindow()

@@ -48,6 +48,8 @@ from .workers import (
 )
 
 PIXEL_CACHE = 6  # decoded photos kept in memory; others are re-read from disk when needed
+EDIT_HINT = ("Drag on the photo to hide anything missed · Del removes the selected region · "
+             "R previews · Ctrl+Z undoes")
 METHOD_LABELS = {"fill": "Solid fill", "mosaic": "Coarse mosaic", "blur": "Heavy blur"}
 
 
@@ -376,7 +378,7 @@ class MainWindow(QMainWindow):
     def _show(self, item: PhotoItem | None) -> None:
         self._current = item
         self.panel.show_item(item)
-        analysis = self._pixels_of(item) if item is not None and item.exportable else None
+        analysis = self._pixels_of(item) if item is not None and item.reviewable else None
         if item is None or analysis is None:
             self._original = None
             self.view.show_photo(None, None)
@@ -585,7 +587,8 @@ class MainWindow(QMainWindow):
         elif items and not self.results:
             errors = sum(i.status is Status.ERROR for i in items)
             text = f"{len(items)} file(s) checked"
-            self.status_label.setText(text + (f", {errors} cannot be used." if errors else "."))
+            text += f", {errors} cannot be used" if errors else ""
+            self.status_label.setText(f"{text}.   {EDIT_HINT}")
 
     def closeEvent(self, event) -> None:
         self.cancel_export()

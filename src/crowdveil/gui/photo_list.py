@@ -53,6 +53,10 @@ class PhotoItem:
     def exportable(self) -> bool:
         return self.status in (Status.READY, Status.EXPORTED, Status.EXPORT_FAILED)
 
+    @property
+    def reviewable(self) -> bool:
+        return self.exportable or self.status is Status.EXPORTING
+
     def status_text(self) -> str:
         if self.status is Status.QUEUED:
             return "Waiting to be checked…"
@@ -61,7 +65,7 @@ class PhotoItem:
         if self.status is Status.ERROR:
             return f"Error: {self.error}"
         faces = len(self.regions)
-        text = f"{faces} region{'s' if faces != 1 else ''} to hide" if faces else "No faces found"
+        text = f"{faces} region{'s' if faces != 1 else ''}" if faces else "No faces found"
         n = len(self.findings)
         text += f" · {n} metadata item{'s' if n != 1 else ''}" if n else " · no metadata"
         if self.status is Status.EXPORTING:
