@@ -21,9 +21,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if anything in the process tries to open a socket."""
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise NetworkAttempt(f"network access attempted: socket{args}")
+        raise NetworkAttempt(f"network access attempted: {args}")
 
-    monkeypatch.setattr(socket, "socket", refuse)
+    class RefusedSocket(socket.socket):  # stays a class: `import ssl` subclasses it
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            refuse(*args)
+
+    monkeypatch.setattr(socket, "socket", RefusedSocket)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
