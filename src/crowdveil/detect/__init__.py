@@ -1,4 +1,10 @@
-"""Face detectors behind one small interface (`Detector`), and the default one to use."""
+"""Face detectors behind one small interface (`Detector`), and the default one to use.
+
+The default is an ensemble: CenterFace (vendored ONNX model) over an image pyramid, which finds
+nearly every face of 10 px and more, plus mediapipe's BlazeFace, which adds the odd large,
+turned face. `threshold` is one knob for both: it is CenterFace's heatmap threshold, and
+BlazeFace's threshold moves with it in proportion (BLAZEFACE_RATIO).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,11 @@ from dataclasses import dataclass
 
 from .base import Detection, Detector
 
-DEFAULT_THRESHOLD = 0.3
+# Chosen on the even-indexed half of the dev set (benchmarks/recall.py); see benchmarks/RESULTS.md.
+DEFAULT_THRESHOLD = 0.2
+BLAZEFACE_RATIO = 1.5  # BlazeFace threshold = threshold * BLAZEFACE_RATIO
+PARANOID_FACTOR = 0.5  # --paranoid halves the thresholds and adds finer scales
+MEMBERS = ("centerface", "blazeface")
 
 
 @dataclass(frozen=True)
@@ -15,15 +25,42 @@ class DetectorSettings:
 
     threshold: float = DEFAULT_THRESHOLD
     paranoid: bool = False  # lower thresholds and more scales, for the worst crowds
+    threads: int = 1  # onnxruntime threads per detector: 1 when one worker runs per core
+    members: tuple[str, ...] = MEMBERS  # which detectors the ensemble runs (benchmarks vary it)
 
 
 def build_detector(settings: DetectorSettings | None = None) -> Detector:
-    """The detector crowdveil uses by default (loads model weights shipped in packages)."""
-    from .blazeface import BlazeFaceDetector
+    """The detector crowdveil uses (loads model weights shipped in packages, never downloads)."""
+    from .ensemble import EnsembleDetector
 
     settings = settings or DetectorSettings()
-    threshold = settings.threshold * (0.5 if settings.paranoid else 1.0)
-    return BlazeFaceDetector(threshold=threshold)
+    threshold = settings.threshold * (PARANOID_FACTOR if settings.paranoid else 1.0)
+    members: list[Detector] = []
+    for name in settings.members:
+        if name == "centerface":
+            members.append(_centerface(threshold, settings))
+        elif name == "blazeface":
+            from .blazeface import BlazeFaceDetector
+
+            members.append(BlazeFaceDetector(threshold=min(0.95, threshold * BLAZEFACE_RATIO)))
+        else:
+            raise ValueError(f"unknown detector: {name}")
+    if len(members) == 1:
+        return members[0]
+    return EnsembleDetector(members)
 
 
-__all__ = ["Detection", "Detector", "DetectorSettings", "build_detector", "DEFAULT_THRESHOLD"]
+def _centerface(threshold: float, settings: DetectorSettings) -> Detector:
+    from .centerface import CenterFaceDetector
+
+    if settings.paranoid:
+        return CenterFaceDetector(
+            threshold=threshold, threads=settings.threads, fine_long_side=1200, max_upscale=3.0,
+            pass_ratio=1.6,
+        )
+    return CenterFaceDetector(threshold=threshold, threads=settings.threads)
+
+
+__all__ = [
+    "Detection", "Detector", "DetectorSettings", "build_detector", "DEFAULT_THRESHOLD",
+]
