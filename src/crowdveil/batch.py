@@ -12,6 +12,7 @@ import os
 import secrets
 import signal
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -212,12 +213,25 @@ def _safe(work: WorkFn, job: Job, detector: Detector, options: Options) -> FileR
 # -- workers ---------------------------------------------------------------------------------
 
 
+def _silence_native_stderr() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def _worker_main(
     jobs: Connection, conn: Connection, make_detector: DetectorFactory, settings: DetectorSettings,
     work: WorkFn, options: Options,
 ) -> None:
     # Ctrl-C reaches the whole process group; the parent decides what stops, and how.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Decoders warn (Python) and complain (libtiff, libheif, glog: straight to fd 2) about
+    # damaged files; the parent prints the one line that matters, so workers stay silent.
+    warnings.simplefilter("ignore")
+    _silence_native_stderr()
     try:
         detector = make_detector(settings)
     except BaseException as exc:

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,8 +66,14 @@ def _inspect_main(argv: list[str]) -> int:
                                 description="Print what photos give away, in plain words.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     args = p.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # decoders' warnings about damaged metadata: not for users
+        return _inspect_files(args.files)
+
+
+def _inspect_files(files: list[Path]) -> int:
     status = EXIT_OK
-    for path in args.files:
+    for path in files:
         name = display_path(path)
         try:
             data = path.read_bytes()

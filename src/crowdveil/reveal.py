@@ -187,7 +187,10 @@ def _via_pillow(data: bytes) -> list[Finding]:
             found.append(_xmp(info["xmp"]))
         if info.get("icc_profile"):
             found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
-        frames = getattr(im, "n_frames", 1)
+        try:
+            frames = getattr(im, "n_frames", 1)
+        except (TypeError, ValueError, OSError, EOFError, SyntaxError):
+            frames = 2  # a later frame exists but is damaged: still more than one image
         if frames > 1:
             found.append(Finding("embedded-image", f"{frames - 1} more image(s) in the file"))
         thumbs = info.get("thumbnails") or []
