@@ -35,8 +35,26 @@ def output_format(input_format: str, has_alpha: bool) -> OutFormat:
     return "jpeg"
 
 
+# The most pixels per side each output format can hold.
+MAX_SIDE = {"jpeg": 65500, "png": 2**31 - 1, "webp": 16383}
+
+
 def encode(pixels: np.ndarray, fmt: OutFormat, quality: int = DEFAULT_QUALITY) -> bytes:
-    """Encode H x W x 3|4 uint8 pixels; the result holds image data and nothing else."""
+    """Encode H x W x 3|4 uint8 pixels; the result holds image data and nothing else.
+
+    Raises WriteError when the format cannot hold the picture (too many pixels per side).
+    """
+    h, w = pixels.shape[:2]
+    if fmt in MAX_SIDE and max(h, w) > MAX_SIDE[fmt]:
+        raise WriteError(f"picture is {w}x{h}: too large for a {fmt.upper()} output "
+                         f"(at most {MAX_SIDE[fmt]} pixels per side)")
+    try:
+        return _encode(pixels, fmt, quality)
+    except (OSError, SystemError) as exc:  # the encoder refused: one line, not a crash
+        raise WriteError(f"cannot encode the cleaned picture as {fmt.upper()}: {exc}") from exc
+
+
+def _encode(pixels: np.ndarray, fmt: OutFormat, quality: int) -> bytes:
     im = Image.fromarray(np.ascontiguousarray(pixels), "RGBA" if pixels.shape[2] == 4 else "RGB")
     buf = io.BytesIO()
     if fmt == "jpeg":
