@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from .base import Detection, Detector
 
 # Chosen on the even-indexed half of the dev set (benchmarks/recall.py); see benchmarks/RESULTS.md.
-DEFAULT_THRESHOLD = 0.2
-BLAZEFACE_RATIO = 1.5  # BlazeFace threshold = threshold * BLAZEFACE_RATIO
+DEFAULT_THRESHOLD = 0.15
+BLAZEFACE_RATIO = 2.0  # BlazeFace threshold = threshold * BLAZEFACE_RATIO
 PARANOID_FACTOR = 0.5  # --paranoid halves the thresholds and adds finer scales
 MEMBERS = ("centerface", "blazeface")
 

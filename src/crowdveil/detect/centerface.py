@@ -139,23 +139,31 @@ class CenterFaceNet:
 
 class CenterFaceDetector:
     """CenterFace over an image pyramid: upscaled/native tiles for small faces, downscaled
-    whole-image passes for large ones. All passes are merged, recall first."""
+    whole-image passes for large ones. All passes are merged, recall first.
+
+    `threshold` applies to passes at native resolution or above, where the small faces are;
+    downscaled passes use `coarse_threshold`: there a false alarm is a big region, and the
+    faces they exist for are large and score high.
+    """
 
     name = "centerface"
 
     def __init__(
         self,
-        threshold: float = 0.2,
+        threshold: float = 0.15,
+        coarse_threshold: float | None = None,
         threads: int = 1,
         fine_long_side: int = 800,
         max_upscale: float = 2.0,
-        coarse_long_side: int = 640,
+        coarse_long_side: int = 200,
         pass_ratio: float = 2.0,
         tile: int = 1280,
         overlap: int = 192,
         model_path: Path = MODEL_PATH,
     ) -> None:
         self.threshold = threshold
+        self.coarse_threshold = min(0.9, 2 * threshold) if coarse_threshold is None \
+            else coarse_threshold
         self.fine_long_side = fine_long_side
         self.max_upscale = max_upscale
         self.coarse_long_side = coarse_long_side
@@ -174,12 +182,13 @@ class CenterFaceDetector:
         """One pass at `scale` (tiled when the scaled image is large), in original pixels."""
         img = _resize(rgb, scale)
         h, w = img.shape[:2]
+        threshold = self.threshold if scale >= 1 else self.coarse_threshold
         rows = []
         if max(h, w) <= self.tile:
-            rows.append(self.net.run(img, self.threshold))
+            rows.append(self.net.run(img, threshold))
         else:
             for x0, y0, x1, y1 in tiles(h, w, self.tile, self.overlap):
-                found = self.net.run(np.ascontiguousarray(img[y0:y1, x0:x1]), self.threshold)
+                found = self.net.run(np.ascontiguousarray(img[y0:y1, x0:x1]), threshold)
                 found[:, 0] += x0
                 found[:, 1] += y0
                 rows.append(found)

@@ -21,7 +21,7 @@ def plan_passes(
     width: int,
     fine_long_side: int = 800,
     max_upscale: float = 2.0,
-    coarse_long_side: int = 640,
+    coarse_long_side: int = 200,
     ratio: float = 2.0,
 ) -> list[Pass]:
     """Scales from finest to coarsest; the first is >= 1 (never below native resolution)."""
@@ -29,8 +29,10 @@ def plan_passes(
         raise ValueError(f"pass ratio must be > 1, got {ratio}")
     long_side = max(height, width, 1)
     scales = [min(max_upscale, max(1.0, fine_long_side / long_side))]
+    if scales[0] >= 1.25:
+        scales.append(1.0)  # an enlarged picture is always also seen as it is
     coarsest = min(1.0, coarse_long_side / long_side)
     # A pass barely larger than the coarse target would add time and no new face sizes.
-    while scales[-1] > coarsest * 1.25:
+    while scales[-1] > coarsest * 1.3:
         scales.append(max(scales[-1] / ratio, coarsest))
     return [Pass(round(s, 6)) for s in scales]
