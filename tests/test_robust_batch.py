@@ -128,3 +128,17 @@ def test_results_come_back_through_on_result_as_they_finish(tmp_path: Path) -> N
     results = batch.run(batch.plan([src], tmp_path / "out").jobs, Options(), None, 2,
                         on_result=seen.append, make_detector=stub_detector)
     assert seen == results and len(results) == 3
+
+
+def test_a_photo_that_aborts_the_real_detector_costs_only_itself(tmp_path: Path) -> None:
+    """Found by fuzzing: a JPEG 42802 px wide makes OpenCV inside the face detector abort the
+    whole process (C++ exception, SIGABRT). Isolation turns that into one error row."""
+    src = tmp_path / "in"
+    _photos(src, ["a.jpg"])
+    hostile = Path(__file__).parent / "regressions" / "jpeg-side-over-32767-detector-abort.jpg"
+    (src / "wide.jpg").write_bytes(hostile.read_bytes())
+    results = batch.run(batch.plan([src], tmp_path / "out").jobs, Options(), None, 1)
+    rows = _by_name(results)
+    assert rows["a.jpg"].status == "ok"
+    assert rows["wide.jpg"].status == "error" and rows["wide.jpg"].output is None
+    assert "\n" not in rows["wide.jpg"].error
