@@ -26,12 +26,6 @@ from .pipeline import FileResult, Options, display_path, process_file
 from .verify import verify_file
 from .write_clean import SUFFIX, output_format, remove_stale_temps
 
-# onnxruntime (1.32 at least, on Linux too) starts usage telemetry for Microsoft the moment it
-# is imported: a device id and an event queue in ~/.cache/Microsoft/DeveloperTools/.onnxruntime,
-# and a DNS lookup of its collector. Only this variable, set before the import, prevents all of
-# it (`disable_telemetry_events()` comes too late). Worker processes inherit it.
-os.environ["ORT_DISABLE_TELEMETRY"] = "1"
-
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
 
 
