@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, VerifyError
+from .errors import CrowdveilError, VerifyError, first_line
 from .load import SUPPORTED_SUFFIXES, load_path
 from .pipeline import FileResult, Options, display_path, process_file
 from .verify import verify_file
@@ -188,25 +188,20 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
                 return done
         return process_file(job.source, job.target_base, detector, options)
     except CrowdveilError as exc:
-        return _problem(job.source, _one_line(str(exc)))
+        return _problem(job.source, first_line(str(exc)))
     except MemoryError:
         return _problem(job.source, "not enough memory to process this photo")
     except Exception as exc:  # a bug must cost one file, not the batch
-        return _problem(job.source, f"internal error: {type(exc).__name__}: {_one_line(str(exc))}")
-
-
-def _one_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else "no details"
+        return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
 
 
 def _safe(work: WorkFn, job: Job, detector: Detector, options: Options) -> FileResult:
     try:
         result = work(job, detector, options)
     except Exception as exc:
-        return _problem(job.source, f"internal error: {type(exc).__name__}: {_one_line(str(exc))}")
+        return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
     if result.error is not None:
-        result = replace(result, error=_one_line(result.error))
+        result = replace(result, error=first_line(result.error))
     return result
 
 
@@ -235,7 +230,7 @@ def _worker_main(
     try:
         detector = make_detector(settings)
     except BaseException as exc:
-        conn.send(("fatal", f"{type(exc).__name__}: {_one_line(str(exc))}"))
+        conn.send(("fatal", f"{type(exc).__name__}: {first_line(str(exc))}"))
         return
     conn.send(("ready", None))
     while True:

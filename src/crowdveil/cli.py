@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings
-from .errors import CrowdveilError
+from .errors import CrowdveilError, printable
 from .load import DEFAULT_MAX_PIXELS
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .redact import METHODS
@@ -79,13 +79,13 @@ def _inspect_files(files: list[Path]) -> int:
             data = path.read_bytes()
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            print(one_line(f"crowdveil: {name}: cannot read file: {reason}"), file=sys.stderr)
+            print(printable(f"crowdveil: {name}: cannot read file: {reason}"), file=sys.stderr)
             status = EXIT_FAILED
             continue
         found = inspect_bytes(data)
-        print(one_line(f"{name}:"))
+        print(printable(f"{name}:"))
         for f in found:  # metadata text is the photo's, not ours: never let it drive the terminal
-            print(one_line(f"  - {f.text}"))
+            print(printable(f"  - {f.text}"))
         if not found:
             print("  nothing found beyond the pixels (faces in the picture are not checked here)")
     return status
@@ -103,7 +103,7 @@ class _Progress:
 
     def __call__(self, result: FileResult) -> None:
         if result.status == "error":
-            line = one_line(f"crowdveil: error: {result.input}: {result.error}")
+            line = printable(f"crowdveil: error: {result.input}: {result.error}")
             if self.bar is not None:
                 self.bar.write(line, file=sys.stderr)
             else:
@@ -114,11 +114,6 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def one_line(text: str) -> str:
-    """What a terminal shows as exactly one line: no newline, no escape sequence."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @contextlib.contextmanager
@@ -190,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except CrowdveilError as exc:
         progress.close()
-        print(one_line(f"crowdveil: error: {exc}"), file=sys.stderr)
+        print(printable(f"crowdveil: error: {exc}"), file=sys.stderr)
         return EXIT_FAILED
     progress.close()
     if not results:
@@ -201,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             write_report(results, args.report)
         except CrowdveilError as exc:
-            print(one_line(f"crowdveil: error: report: {exc}"), file=sys.stderr)
+            print(printable(f"crowdveil: error: report: {exc}"), file=sys.stderr)
             return EXIT_FAILED
     if not args.quiet:
         print(_summary(results), file=sys.stderr)

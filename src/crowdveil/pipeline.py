@@ -18,7 +18,7 @@ import numpy as np
 from . import reveal
 from .containers import ContainerError
 from .detect import Detector
-from .errors import CrowdveilError, WriteError
+from .errors import CrowdveilError, WriteError, display_path
 from .load import DEFAULT_MAX_PIXELS, Loaded, load_path
 from .redact import Method, redact
 from .regions import Region, clip_region, regions_from_detections
@@ -90,12 +90,6 @@ class FileResult:
             "regions": [r.to_json() for r in self.regions],
             "metadata_found": list(self.metadata_found),
         }
-
-
-def display_path(path: Path) -> str:
-    """A file name safe to print on one line whatever bytes it holds."""
-    text = os.fsdecode(path)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\n", "\\n")
 
 
 def inspect_bytes(data: bytes) -> list[reveal.Finding]:

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from .errors import WriteError
+from .errors import WriteError, display_path
 
 OutFormat = Literal["jpeg", "png", "webp"]
 SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
@@ -81,12 +81,6 @@ def _fsync_dir(folder: Path) -> None:
 
 TEMP_PREFIX = ".crowdveil-"
 TEMP_SUFFIX = ".part"
-
-
-def _shown(path: Path) -> str:
-    """A path on one line whatever bytes its name holds (it ends up in a one-line error)."""
-    text = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def temp_owner(name: str) -> int | None:
@@ -162,15 +156,19 @@ def write_atomic(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteError(f"cannot create output folder {_shown(folder)}: {_reason(exc)}") from exc
+        raise WriteError(
+            f"cannot create output folder {display_path(folder)}: {_reason(exc)}"
+        ) from exc
     if not overwrite and os.path.lexists(target):
-        raise WriteError(f"output exists, not overwritten (use --overwrite): {_shown(target)}")
+        raise WriteError(
+            f"output exists, not overwritten (use --overwrite): {display_path(target)}"
+        )
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder
         )
     except OSError as exc:
-        raise WriteError(f"cannot write in {_shown(folder)}: {_reason(exc)}") from exc
+        raise WriteError(f"cannot write in {display_path(folder)}: {_reason(exc)}") from exc
     tmp = Path(tmp_name)
     try:
         try:
@@ -179,7 +177,7 @@ def write_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise WriteError(f"cannot write {_shown(target)}: {_reason(exc)}") from exc
+            raise WriteError(f"cannot write {display_path(target)}: {_reason(exc)}") from exc
         if check is not None:
             check(tmp)
         try:
@@ -189,10 +187,10 @@ def write_atomic(
                 _rename_no_clobber(tmp, target)
         except FileExistsError as exc:
             raise WriteError(
-                f"output exists, not overwritten (use --overwrite): {_shown(target)}"
+                f"output exists, not overwritten (use --overwrite): {display_path(target)}"
             ) from exc
         except OSError as exc:
-            raise WriteError(f"cannot write {_shown(target)}: {_reason(exc)}") from exc
+            raise WriteError(f"cannot write {display_path(target)}: {_reason(exc)}") from exc
         _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(OSError):
