@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from ..detect import Detector
-from ..errors import CrowdveilError
+from ..errors import CrowdveilError, first_line
 from ..load import load_path
 from ..pipeline import Analysis, FileResult, Options, analyse, display_path, export
 from ..regions import Region
@@ -24,9 +24,8 @@ from .images import thumbnail
 DetectorFactory = Callable[[], Detector]
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text or type(exc).__name__
+def _internal(exc: BaseException) -> str:
+    return f"internal error: {type(exc).__name__}: {first_line(str(exc), type(exc).__name__)}"
 
 
 class DetectWorker(QObject):
@@ -71,7 +70,7 @@ class DetectWorker(QObject):
             self.failed.emit(key, str(exc))
             return
         except Exception as exc:  # a bug or a hostile file costs one photo, never the window
-            self.failed.emit(key, f"internal error: {type(exc).__name__}: {_one_line(exc)}")
+            self.failed.emit(key, _internal(exc))
             return
         self.analysed.emit(key, result, thumb)
 
@@ -130,7 +129,7 @@ class ExportWorker(QObject):
             return FileResult(display_path(job.path), status="error", error=str(exc))
         except Exception as exc:  # one photo's bug must not end the batch
             return FileResult(display_path(job.path), status="error",
-                              error=f"internal error: {type(exc).__name__}: {_one_line(exc)}")
+                              error=_internal(exc))
 
 
 def start_thread(worker: QObject, name: str, run: Callable[[], None] | None = None) -> QThread:
