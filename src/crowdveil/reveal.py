@@ -39,9 +39,15 @@ class Finding:
 
 def _text(value: object, limit: int = 80) -> str:
     if isinstance(value, bytes):
-        if value.startswith((b"ASCII\x00\x00\x00", b"UNICODE\x00", b"\x00" * 8)):
-            value = value[8:]
-        value = value.decode("utf-8", "replace").replace("\x00", "")
+        if value.startswith(b"UNICODE\x00"):  # EXIF UserComment in UTF-16, either byte order
+            body = value[8:]
+            codec = "utf-16-be" if body[:1] == b"\x00" else "utf-16-le"
+            value = body.decode(codec, "replace")
+        else:
+            if value.startswith((b"ASCII\x00\x00\x00", b"\x00" * 8)):
+                value = value[8:]
+            value = value.decode("utf-8", "replace")
+        value = value.replace("\x00", "")
     elif isinstance(value, tuple) and all(isinstance(v, int) for v in value):
         value = bytes(v for v in value if 0 <= v < 256).decode("utf-16-le", "replace")
     text = " ".join(str(value).split())
