@@ -56,7 +56,6 @@ def _centerface(threshold: float, settings: DetectorSettings) -> Detector:
     if settings.paranoid:
         return CenterFaceDetector(
             threshold=threshold, threads=settings.threads, fine_long_side=1200, max_upscale=3.0,
-            pass_ratio=1.6,
         )
     return CenterFaceDetector(threshold=threshold, threads=settings.threads)
 

@@ -29,7 +29,9 @@ def plan_passes(
         raise ValueError(f"pass ratio must be > 1, got {ratio}")
     long_side = max(height, width, 1)
     scales = [min(max_upscale, max(1.0, fine_long_side / long_side))]
-    if scales[0] >= 1.25:
+    while scales[-1] / ratio > 1.15:
+        scales.append(scales[-1] / ratio)  # enlarged steps between the finest and native
+    if scales[-1] >= 1.25:
         scales.append(1.0)  # an enlarged picture is always also seen as it is
     coarsest = min(1.0, coarse_long_side / long_side)
     # A pass barely larger than the coarse target would add time and no new face sizes.

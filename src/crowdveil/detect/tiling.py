@@ -11,26 +11,31 @@ from .base import Detection
 Tile = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
-def _starts(length: int, size: int, step: int) -> list[int]:
+def _spans(length: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Fewest equal spans of at most `size` covering [0, length), neighbours sharing >= overlap.
+
+    Spans are shrunk to share the length evenly, so no pixel is processed more than needed.
+    """
     if length <= size:
-        return [0]
-    starts = list(range(0, length - size, step))
-    starts.append(length - size)  # last tile flush with the edge: no strip left unseen
-    return starts
+        return [(0, length)]
+    count = -(-(length - overlap) // (size - overlap))
+    span = min(size, -(-(length - overlap) // count) + overlap)
+    last = length - span
+    return [(round(i * last / (count - 1)), round(i * last / (count - 1)) + span)
+            for i in range(count)]
 
 
 def tiles(height: int, width: int, size: int, overlap: int) -> list[Tile]:
-    """Cover the image with size x size tiles overlapping by `overlap` px.
+    """Cover the image with tiles of at most size x size overlapping by at least `overlap` px.
 
     Any face smaller than `overlap` lies whole inside at least one tile.
     """
     if size <= 0 or not 0 <= overlap < size:
         raise ValueError(f"bad tiling: size={size} overlap={overlap}")
-    step = size - overlap
     return [
-        (x0, y0, min(width, x0 + size), min(height, y0 + size))
-        for y0 in _starts(height, size, step)
-        for x0 in _starts(width, size, step)
+        (x0, y0, x1, y1)
+        for y0, y1 in _spans(height, size, overlap)
+        for x0, x1 in _spans(width, size, overlap)
     ]
 
 
