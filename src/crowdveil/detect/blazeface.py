@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
 
 from .base import Detection
@@ -33,6 +34,9 @@ def _quiet_native_stderr() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+WHOLE_PASS_SIDE = 1024  # long side of the whole-picture pass
 
 
 class BlazeFaceDetector:
@@ -70,9 +74,20 @@ class BlazeFaceDetector:
             )
         return found
 
+    def _detect_whole(self, rgb: np.ndarray) -> list[Detection]:
+        """The whole picture, shrunk first: the model sees 192 px anyway, and mediapipe's
+        OpenCV aborts the process on a side of 32767 px or more."""
+        h, w = rgb.shape[:2]
+        factor = WHOLE_PASS_SIDE / max(h, w)
+        if factor >= 1.0:
+            return self._detect_once(rgb)
+        small = cv2.resize(rgb, (max(1, round(w * factor)), max(1, round(h * factor))),
+                           interpolation=cv2.INTER_AREA)
+        return [d.scaled(1.0 / factor) for d in self._detect_once(small)]
+
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]
-        found = self._detect_once(rgb)
+        found = self._detect_whole(rgb)
         if max(h, w) > self.tile:
             found.extend(detect_tiled(self._detect_once, rgb, self.tile, self.overlap))
         return merge_detections(found)
