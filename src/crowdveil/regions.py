@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -10,13 +11,24 @@ from .detect.base import Detection
 Shape = Literal["ellipse", "box"]
 
 # A detector's box hugs brow-to-chin; hair, ears and chin edge lie outside it. The ellipse grows
-# the box to the head. Measured on the even half of the dev set (benchmarks/recall.py): the
-# annotated faces sit ~0.1 box-heights LOWER than CenterFace's box centres (masks, chins), so the
-# ellipse is shifted slightly down; its top still reaches 0.22 box-heights above the box (hair).
-# Larger factors buy little recall and push the over-redacted area past 0.02.
-HEAD_GROW_W = 1.4
-HEAD_GROW_H = 1.55
-HEAD_SHIFT_UP = -0.05
+# the box to the head. How well the box sits on the face depends on how sure the detector is,
+# so the geometry does too (measured on the even half of the dev set, benchmarks/recall.py):
+# - a confident box (score >= SURE_SCORE) fits the annotated face closely; annotated faces sit
+#   ~0.1 box-heights LOWER than the box centre (masks, chins), hence the shift down;
+# - an unsure box (score <= UNSURE_SCORE) is often a masked, turned or blurred face of which the
+#   detector saw only the eyes: the face runs on below it (annotated/detected height up to 1.4x
+#   at the 97th percentile), so the ellipse is taller and further down.
+# Between the two the geometry is interpolated. Confident faces are many and their ellipses sit
+# inside the face's surroundings anyway; trimming them pays for the unsure ones (most of the
+# false alarms are unsure too, so growing every ellipse costs more area than it saves faces).
+HEAD_GROW_W = 1.35
+HEAD_GROW_H = 1.45
+HEAD_SHIFT_UP = -0.1
+SURE_SCORE = 0.5
+UNSURE_GROW_W = 1.4
+UNSURE_GROW_H = 1.85
+UNSURE_SHIFT_UP = -0.15
+UNSURE_SCORE = 0.2
 # Boxes of faces a few pixels wide are off by a pixel or two whatever their size: a fixed margin
 # (picture pixels, each side) covers that at almost no cost in area.
 HEAD_MARGIN = 1.0
@@ -59,14 +71,28 @@ def clip_region(region: Region, width: int, height: int) -> Region | None:
     return Region(x0, y0, x1 - x0, y1 - y0, region.shape, region.score, region.source)
 
 
+def head_geometry(score: float) -> tuple[float, float, float]:
+    """(grow_w, grow_h, shift_up) for a detection of this confidence."""
+    t = (SURE_SCORE - score) / (SURE_SCORE - UNSURE_SCORE)
+    t = min(1.0, max(0.0, t))
+    return (
+        HEAD_GROW_W + t * (UNSURE_GROW_W - HEAD_GROW_W),
+        HEAD_GROW_H + t * (UNSURE_GROW_H - HEAD_GROW_H),
+        HEAD_SHIFT_UP + t * (UNSURE_SHIFT_UP - HEAD_SHIFT_UP),
+    )
+
+
 def head_region(det: Detection, width: int, height: int) -> Region | None:
     """An ellipse covering the whole head around a detected face box."""
+    grow_w, grow_h, shift_up = head_geometry(det.score)
     cx = det.x + det.w / 2
-    cy = det.y + det.h / 2 - HEAD_SHIFT_UP * det.h
-    hw = det.w * HEAD_GROW_W / 2 + HEAD_MARGIN
-    hh = det.h * HEAD_GROW_H / 2 + HEAD_MARGIN
-    x0, y0 = int(cx - hw), int(cy - hh)
-    x1, y1 = int(cx + hw + 0.999), int(cy + hh + 0.999)
+    cy = det.y + det.h / 2 - shift_up * det.h
+    hw = det.w * grow_w / 2 + HEAD_MARGIN
+    hh = det.h * grow_h / 2 + HEAD_MARGIN
+    # floor/ceil, not int(): int() rounds towards zero, which would shave a pixel off the
+    # ellipse of a face cut by the left or top border.
+    x0, y0 = math.floor(cx - hw), math.floor(cy - hh)
+    x1, y1 = math.ceil(cx + hw), math.ceil(cy + hh)
     region = Region(x0, y0, x1 - x0, y1 - y0, "ellipse", round(det.score, 4), det.source)
     return clip_region(region, width, height)
 
