@@ -17,6 +17,10 @@ DEFAULT_THRESHOLD = 0.15
 BLAZEFACE_RATIO = 2.0  # BlazeFace threshold = threshold * BLAZEFACE_RATIO
 PARANOID_FACTOR = 0.5  # --paranoid halves the thresholds and adds finer scales
 MEMBERS = ("centerface", "blazeface")
+# BlazeFace is in the ensemble for the odd large, turned face; CenterFace finds the small ones.
+# 768 px tiles (it looks at 192 px, so faces from ~60 px) cost a quarter of 384 px tiles on
+# 12 MP and lost no face on the dev set or the 12 MP mosaics (benchmarks/RESULTS.md, speed).
+BLAZEFACE_TILE, BLAZEFACE_OVERLAP = 768, 256
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,10 @@ def build_detector(settings: DetectorSettings | None = None) -> Detector:
         elif name == "blazeface":
             from .blazeface import BlazeFaceDetector
 
-            members.append(BlazeFaceDetector(threshold=min(0.95, threshold * BLAZEFACE_RATIO)))
+            members.append(BlazeFaceDetector(
+                threshold=min(0.95, threshold * BLAZEFACE_RATIO),
+                tile=BLAZEFACE_TILE, overlap=BLAZEFACE_OVERLAP,
+            ))
         else:
             raise ValueError(f"unknown detector: {name}")
     if len(members) == 1:

@@ -23,12 +23,16 @@ def plan_passes(
     max_upscale: float = 2.0,
     coarse_long_side: int = 200,
     ratio: float = 2.0,
+    finest_long_side: int | None = None,
 ) -> list[Pass]:
-    """Scales from finest to coarsest; the first is >= 1 (never below native resolution)."""
+    """Scales from finest to coarsest; the first is >= 1 (never below native resolution)
+    unless `finest_long_side` caps it: a speed preset that gives up the smallest faces."""
     if ratio <= 1:
         raise ValueError(f"pass ratio must be > 1, got {ratio}")
     long_side = max(height, width, 1)
     scales = [min(max_upscale, max(1.0, fine_long_side / long_side))]
+    if finest_long_side is not None and long_side * scales[0] > finest_long_side:
+        scales = [finest_long_side / long_side]
     while scales[-1] / ratio > 1.15:
         scales.append(scales[-1] / ratio)  # enlarged steps between the finest and native
     if scales[-1] >= 1.25:
