@@ -174,7 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     for problem in batch.problems:
         progress(problem)
     try:
-        settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid)
+        # fewer photos than --jobs: the idle cores go to each worker's model instead
+        workers = max(1, min(args.jobs, len(batch.jobs)))
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid,
+                                    threads=threads)
         with _sigterm_interrupts():
             results += run(batch.jobs, options, settings, args.jobs, on_result=progress,
                            timeout=args.timeout or None)
