@@ -43,6 +43,12 @@ CONFIGS: dict[str, tuple[dict, dict]] = {
     # speed presets that give up the smallest faces: the finest pass is a downscaled picture
     "finest-3000px": ({}, {"centerface": {"finest_long_side": 3000}}),
     "finest-2000px": ({}, {"centerface": {"finest_long_side": 2000}}),
+    # tile size caps (pixels per tile): fewer, larger tiles overlap less but need more memory
+    "tiles-1.2mp": ({}, {"centerface": {"tile_pixels": 1_200_000}}),
+    "tiles-2.2mp": ({}, {"centerface": {"tile_pixels": 2_200_000}}),
+    # fewer coarse passes: each is `ratio` times smaller than the one before
+    "pass-ratio-3": ({}, {"centerface": {"pass_ratio": 3.0}}),
+    "pass-ratio-4": ({}, {"centerface": {"pass_ratio": 4.0}}),
     "blazeface-tiles-384": ({}, {"blazeface": {"tile": 384, "overlap": 128}}),  # before
 }
 
