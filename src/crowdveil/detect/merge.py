@@ -7,15 +7,18 @@ import numpy as np
 from .base import Detection
 
 
-def iou_matrix(boxes: np.ndarray) -> np.ndarray:
-    """Pairwise intersection-over-union of N boxes given as x, y, w, h rows."""
-    x0, y0 = boxes[:, 0], boxes[:, 1]
-    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
-    ix = np.clip(np.minimum(x1[:, None], x1[None]) - np.maximum(x0[:, None], x0[None]), 0, None)
-    iy = np.clip(np.minimum(y1[:, None], y1[None]) - np.maximum(y0[:, None], y0[None]), 0, None)
+def iou_row(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection-over-union of one x, y, w, h box with each row of `boxes`.
+
+    One row at a time, not an N x N matrix: a 100 MP crowd gives ~20,000 boxes across passes,
+    and the full matrices took gigabytes.
+    """
+    ix = np.clip(np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+                 - np.maximum(box[0], boxes[:, 0]), 0, None)
+    iy = np.clip(np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+                 - np.maximum(box[1], boxes[:, 1]), 0, None)
     inter = ix * iy
-    area = boxes[:, 2] * boxes[:, 3]
-    union = area[:, None] + area[None] - inter
+    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter
     return inter / np.maximum(union, 1e-9)
 
 
@@ -32,13 +35,12 @@ def merge_detections(dets: list[Detection], iou: float = 0.35) -> list[Detection
     order = sorted(range(len(dets)), key=lambda i: -dets[i].score)
     arr = np.array([[dets[i].x, dets[i].y, dets[i].w, dets[i].h] for i in order], dtype=float)
     scores = np.array([dets[i].score for i in order])
-    overlaps = iou_matrix(arr)
     taken = np.zeros(len(order), dtype=bool)
     merged: list[Detection] = []
     for i in range(len(order)):
         if taken[i]:
             continue
-        group = np.union1d(np.where(~taken & (overlaps[i] > iou))[0], [i])
+        group = np.union1d(np.where(~taken & (iou_row(arr[i], arr) > iou))[0], [i])
         taken[group] = True
         x0, y0 = arr[group, 0].min(), arr[group, 1].min()
         x1 = (arr[group, 0] + arr[group, 2]).max()
