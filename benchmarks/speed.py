@@ -46,10 +46,11 @@ CONFIGS: dict[str, tuple[dict, dict]] = {
     # tile size caps (pixels per tile): fewer, larger tiles overlap less but need more memory
     "tiles-1.2mp": ({}, {"centerface": {"tile_pixels": 1_200_000}}),
     "tiles-2.2mp": ({}, {"centerface": {"tile_pixels": 2_200_000}}),
+    "overlap-96": ({}, {"centerface": {"overlap": 96}}),
     # fewer coarse passes: each is `ratio` times smaller than the one before
     "pass-ratio-3": ({}, {"centerface": {"pass_ratio": 3.0}}),
     "pass-ratio-4": ({}, {"centerface": {"pass_ratio": 4.0}}),
-    "blazeface-tiles-384": ({}, {"blazeface": {"tile": 384, "overlap": 128}}),  # before
+    "blazeface-tiles-768": ({}, {"blazeface": {"tile": 768, "overlap": 256}}),
 }
 
 

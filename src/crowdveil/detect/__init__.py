@@ -18,9 +18,9 @@ BLAZEFACE_RATIO = 2.0  # BlazeFace threshold = threshold * BLAZEFACE_RATIO
 PARANOID_FACTOR = 0.5  # --paranoid halves the thresholds and adds finer scales
 MEMBERS = ("centerface", "blazeface")
 # BlazeFace is in the ensemble for the odd large, turned face; CenterFace finds the small ones.
-# 768 px tiles (it looks at 192 px, so faces from ~60 px) cost a quarter of 384 px tiles on
-# 12 MP and lost no face on the dev set or the 12 MP mosaics (benchmarks/RESULTS.md, speed).
-BLAZEFACE_TILE, BLAZEFACE_OVERLAP = 768, 256
+# Its 384 px tiles cost ~1 s per 12 MP; 768 px tiles cost a quarter of that but hid one face
+# fewer on the 12 MP mosaics (benchmarks/RESULTS.md, speed section): recall first.
+BLAZEFACE_TILE, BLAZEFACE_OVERLAP = 384, 128
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,9 @@ _ALIGN = 32  # the backbone downsamples 32x: input sides must be multiples of it
 # (0.5-0.7 us per pixel on one core), and its working memory is ~170 bytes per tile pixel.
 # 2.2 MP tiles keep a worker near 0.6 GB; a 4000 x 3000 photo takes 8 of them (13.6 MP in all).
 TILE_PIXELS = 2_200_000
-# Any face up to this size lies whole inside some tile. The native pass exists for faces of
-# 10-40 px; larger faces are also found whole by the half-size pass, whose tiles overlap by the
-# same amount (192 px at native size), and by the quarter-size pass, which is one tile.
-TILE_OVERLAP = 96
+# Any face up to this size lies whole inside some tile, with context around it. 96 px lost
+# three 10-20 px faces of the 12 MP mosaics (benchmarks/RESULTS.md): faces at a seam need room.
+TILE_OVERLAP = 192
 
 
 class ModelError(CrowdveilError):
