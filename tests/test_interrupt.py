@@ -24,6 +24,9 @@ from crowdveil.write_clean import TEMP_PREFIX, TEMP_SUFFIX, remove_stale_temps
 from tests import plant
 
 N_PHOTOS = 20
+# Big enough that a batch takes many seconds, so the kill always lands midway even when a busy
+# machine starves the polling test process for a moment (640 x 480 once finished first in CI).
+WIDTH, HEIGHT = 1600, 1200
 FORMATS = {".jpg": "jpeg", ".png": "png", ".webp": "webp"}
 
 
@@ -33,7 +36,7 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     face = plant.face_image(256)
     rng = np.random.default_rng(1)
     for i in range(N_PHOTOS):
-        canvas = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        canvas = rng.integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)
         canvas[100:356, 200:456] = face
         sub = src / ("day2" if i % 2 else "day1")
         sub.mkdir(exist_ok=True)
@@ -59,7 +62,7 @@ def _temps(out: Path) -> list[Path]:
 
 def _all_verify(files: list[Path]) -> None:
     for p in files:
-        verify_file(p, FORMATS[p.suffix], 640, 480)  # raises if partial or not clean
+        verify_file(p, FORMATS[p.suffix], WIDTH, HEIGHT)  # raises if partial or not clean
 
 
 def _start_and_kill(photos: Path, out: Path, sig: signal.Signals) -> subprocess.Popen:
