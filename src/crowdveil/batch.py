@@ -24,7 +24,7 @@ from .errors import CrowdveilError, VerifyError, first_line
 from .load import SUPPORTED_SUFFIXES, load_path
 from .pipeline import FileResult, Options, display_path, process_file
 from .verify import verify_file
-from .write_clean import SUFFIX, output_format, remove_stale_temps
+from .write_clean import SUFFIX, output_format, output_target, remove_stale_temps
 
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
 
@@ -163,7 +163,7 @@ def _already_done(job: Job, options: Options) -> FileResult | None:
     data, image = load_path(job.source, options.max_pixels)
     del data
     fmt = output_format(image.format, image.has_alpha)
-    target = job.target_base.with_name(job.target_base.name + SUFFIX[fmt])
+    target = output_target(job.target_base, image.format, image.has_alpha)
     if not os.path.lexists(target):
         return None
     h, w = image.pixels.shape[:2]

@@ -23,7 +23,13 @@ from .load import DEFAULT_MAX_PIXELS, Loaded, load_path
 from .redact import Method, redact
 from .regions import Region, clip_region, regions_from_detections
 from .verify import verify_file
-from .write_clean import DEFAULT_QUALITY, SUFFIX, encode, output_format, write_atomic
+from .write_clean import (
+    DEFAULT_QUALITY,
+    encode,
+    output_format,
+    output_target,
+    write_atomic,
+)
 
 
 @dataclass
@@ -117,8 +123,7 @@ def analyse(path: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS
 
 def output_path(analysis: Analysis, target_base: Path) -> Path:
     """`target_base` with the suffix of the format the output is written in."""
-    fmt = output_format(analysis.image.format, analysis.image.has_alpha)
-    return target_base.with_name(target_base.name + SUFFIX[fmt])
+    return output_target(target_base, analysis.image.format, analysis.image.has_alpha)
 
 
 def export(

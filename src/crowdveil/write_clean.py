@@ -35,6 +35,12 @@ def output_format(input_format: str, has_alpha: bool) -> OutFormat:
     return "jpeg"
 
 
+def output_target(target_base: Path, input_format: str, has_alpha: bool) -> Path:
+    """Where a photo's output goes: `target_base` plus the suffix of the format written."""
+    fmt = output_format(input_format, has_alpha)
+    return target_base.with_name(target_base.name + SUFFIX[fmt])
+
+
 # The most pixels per side each output format can hold.
 MAX_SIDE = {"jpeg": 65500, "png": 2**31 - 1, "webp": 16383}
 

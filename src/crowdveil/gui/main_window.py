@@ -32,7 +32,7 @@ from ..errors import CrowdveilError
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_path
 from ..pipeline import Analysis, FileResult, Options
 from ..redact import METHODS, redact
-from ..write_clean import SUFFIX, output_format
+from ..write_clean import output_target
 from .edits import RegionEditor
 from .images import to_qimage
 from .photo_list import PhotoItem, PhotoListModel, Status, collect
@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
         jobs = []
         for item in items:
             base = planned.get(item.path, folder / item.path.stem)
-            target = base.with_name(base.name + SUFFIX[output_format(item.format, item.has_alpha)])
+            target = output_target(base, item.format, item.has_alpha)
             jobs.append((ExportJob(item, item.path, base, list(item.regions), list(item.detected),
                                    list(item.findings), item.analysis), target))
         return jobs
