@@ -139,3 +139,10 @@ def test_a_tampered_model_is_refused_with_a_clear_error(tmp_path: Path) -> None:
 def test_a_missing_model_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="missing"):
         CenterFaceNet(model_path=tmp_path / "nothing.onnx")
+
+
+def test_the_model_s_weights_are_constants_the_runtime_may_fuse() -> None:
+    # Weights listed as overridable inputs block Conv+BatchNorm fusion: 2.4x slower per pixel.
+    net = CenterFaceNet()
+    assert net._session.get_overridable_initializers() == []
+    assert [i.name for i in net._session.get_inputs()] == ["input.1"]

@@ -5,8 +5,13 @@ other size. The network itself is fully convolutional, so only the declared shap
 inputs and outputs need to change. We rewrite those few protobuf fields at the wire level (the
 file on disk stays untouched and is hash-checked before this runs) rather than pulling in `onnx`.
 
+The same pass drops the weights from the graph's input list. Old exporters (opset < 9 style)
+listed every initializer as an overridable input, and onnxruntime will not fold what a caller
+could override: no Conv+BatchNorm fusion, no constant folding. On CenterFace that made every
+pixel cost 2.4x the time (benchmarks/RESULTS.md, speed section).
+
 Field numbers come from onnx.proto: ModelProto.graph = 7; GraphProto.input = 11, output = 12,
-value_info = 13; ValueInfoProto.name = 1, type = 2; TypeProto.tensor_type = 1;
+value_info = 13, initializer = 5; TensorProto.name = 8; ValueInfoProto.name = 1, type = 2; TypeProto.tensor_type = 1;
 TypeProto.Tensor.elem_type = 1, shape = 2; TensorShapeProto.dim = 1; Dimension.dim_param = 2.
 """
 
@@ -92,11 +97,24 @@ def _with_type(value_info: bytes, dims: list[str]) -> bytes:
     return kept + _len_field(2, _float_tensor_type(dims))
 
 
+def _initializer_names(graph: bytes) -> set[str]:
+    names = set()
+    for number, wire, payload, _ in _fields(graph):
+        if number == 5 and wire == _LEN:
+            for tnum, twire, tpayload, _ in _fields(payload):
+                if tnum == 8 and twire == _LEN:
+                    names.add(tpayload.decode("utf-8"))
+    return names
+
+
 def _rewrite_graph(graph: bytes, dims: dict[str, list[str]]) -> bytes:
+    weights = _initializer_names(graph)
     out = bytearray()
     for number, wire, payload, raw in _fields(graph):
         if number == 13:
             continue  # stale intermediate shapes; the runtime infers them again
+        if number == 11 and wire == _LEN and _name_of(payload) in weights:
+            continue  # a weight listed as an input: constant, so the runtime may fuse it
         if number in (11, 12) and wire == _LEN and _name_of(payload) in dims:
             out += _len_field(number, _with_type(payload, dims[_name_of(payload)]))
         else:
@@ -105,7 +123,8 @@ def _rewrite_graph(graph: bytes, dims: dict[str, list[str]]) -> bytes:
 
 
 def with_symbolic_dims(model: bytes, dims: dict[str, list[str]]) -> bytes:
-    """A copy of the serialized ModelProto whose named inputs/outputs get symbolic float dims."""
+    """A copy of the serialized ModelProto whose named inputs/outputs get symbolic float dims
+    and whose initializers are no longer listed as graph inputs."""
     out = bytearray()
     found = False
     for number, wire, payload, raw in _fields(model):
