@@ -19,6 +19,7 @@ from .merge import merge_detections
 from .onnx_shapes import with_symbolic_dims
 from .scales import Pass, plan_passes
 from .tiling import area_tiles
+from .zoom import zoom_windows
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "centerface.onnx"
 MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
@@ -34,6 +35,13 @@ TILE_PIXELS = 2_200_000
 # Any face up to this size lies whole inside some tile, with context around it. 96 px lost
 # three 10-20 px faces of the 12 MP mosaics (benchmarks/RESULTS.md): faces at a seam need room.
 TILE_OVERLAP = 192
+# The zoom pass (zoom.py): a picture too large for an enlarged pass gets one on the windows where
+# the native heatmap exceeds threshold * ZOOM_GATE_RATIO. On the 12 MP mosaics it recovered the
+# 10-20 px faces a whole 2x pass finds (recall >= 10 px 0.978 -> 0.987) for about half the
+# time of the native pass (benchmarks/RESULTS.md). ZOOM_MARGIN: context around each blob, in
+# picture pixels.
+ZOOM_GATE_RATIO = 1 / 3
+ZOOM_MARGIN = 16
 
 
 class ModelError(CrowdveilError):
@@ -136,6 +144,10 @@ class CenterFaceNet:
 
     def run(self, rgb: np.ndarray, threshold: float) -> np.ndarray:
         """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS."""
+        return self.run_with_heat(rgb, threshold)[0]
+
+    def run_with_heat(self, rgb: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """`run`'s rows, and the face-centre heatmap over `rgb` (one cell per _STRIDE px)."""
         h, w = rgb.shape[:2]
         ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
         # Pad (not stretch) to the 32-multiple: face shapes stay true and boxes need no rescale.
@@ -144,7 +156,8 @@ class CenterFaceNet:
         heat, size, offset = self._session.run(
             [_HEATMAP, _SCALE, _OFFSET], {_INPUT: blob}
         )
-        return decode(heat[0, 0], size[0], offset[0], threshold)
+        rows = decode(heat[0, 0], size[0], offset[0], threshold)
+        return rows, heat[0, 0, : -(-h // _STRIDE), : -(-w // _STRIDE)]
 
 
 class CenterFaceDetector:
@@ -170,6 +183,8 @@ class CenterFaceDetector:
         tile_pixels: int = TILE_PIXELS,
         overlap: int = TILE_OVERLAP,
         finest_long_side: int | None = None,
+        zoom: bool = True,
+        zoom_gate: float | None = None,
         model_path: Path = MODEL_PATH,
     ) -> None:
         self.threshold = threshold
@@ -182,6 +197,8 @@ class CenterFaceDetector:
         self.tile_pixels = tile_pixels
         self.overlap = overlap
         self.finest_long_side = finest_long_side
+        self.zoom = zoom and max_upscale > 1
+        self.zoom_gate = threshold * ZOOM_GATE_RATIO if zoom_gate is None else zoom_gate
         self.net = CenterFaceNet(threads=threads, model_path=model_path)
 
     def passes(self, height: int, width: int) -> list[Pass]:
@@ -193,27 +210,57 @@ class CenterFaceDetector:
 
     def detect_pass(self, rgb: np.ndarray, scale: float) -> list[Detection]:
         """One pass at `scale` (tiled when the scaled image is large), in original pixels."""
+        return self._pass(rgb, scale)[0]
+
+    def _pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
+        """`detect_pass`'s faces, and the pass's heatmap stitched over its tiles."""
         img = _resize(rgb, scale)
         h, w = img.shape[:2]
         threshold = self.threshold if scale >= 1 else self.coarse_threshold
+        heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
         rows = []
         for x0, y0, x1, y1 in area_tiles(h, w, self.tile_pixels, self.overlap, _ALIGN):
-            found = self.net.run(img[y0:y1, x0:x1], threshold)
+            found, tile_heat = self.net.run_with_heat(img[y0:y1, x0:x1], threshold)
             found[:, 0] += x0
             found[:, 1] += y0
             rows.append(found)
-        kept = nms(np.concatenate(rows), 0.3)
+            # A tile origin is off the cell grid by < 1 cell; zoom_windows grows blobs by one.
+            cells = heat[y0 // _STRIDE:, x0 // _STRIDE:][:tile_heat.shape[0], :tile_heat.shape[1]]
+            np.maximum(cells, tile_heat[:cells.shape[0], :cells.shape[1]], out=cells)
+        return self._detections(np.concatenate(rows), scale), heat
+
+    def _detections(self, rows: np.ndarray, scale: float) -> list[Detection]:
         return [
             Detection(
                 float(x / scale), float(y / scale), float(bw / scale), float(bh / scale),
                 float(s), self.name,
             )
-            for x, y, bw, bh, s in kept
+            for x, y, bw, bh, s in nms(rows, 0.3)
         ]
+
+    def detect_zoom(self, rgb: np.ndarray, heat: np.ndarray) -> list[Detection]:
+        """The enlarged look at the windows where the native `heat` shows faint faces."""
+        h, w = rgb.shape[:2]
+        scale = self.max_upscale
+        rows = [np.zeros((0, 5), np.float32)]
+        for wx0, wy0, wx1, wy1 in zoom_windows(heat, _STRIDE, h, w, self.zoom_gate, ZOOM_MARGIN):
+            img = _resize(rgb[wy0:wy1, wx0:wx1], scale)
+            ih, iw = img.shape[:2]
+            for x0, y0, x1, y1 in area_tiles(ih, iw, self.tile_pixels, self.overlap, _ALIGN):
+                found = self.net.run(img[y0:y1, x0:x1], self.threshold)
+                found[:, 0] += x0 + wx0 * scale
+                found[:, 1] += y0 + wy0 * scale
+                rows.append(found)
+        return self._detections(np.concatenate(rows), scale)
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]
         found: list[Detection] = []
-        for p in self.passes(h, w):
-            found.extend(self.detect_pass(rgb, p.scale))
+        passes = self.passes(h, w)
+        for p in passes:
+            dets, heat = self._pass(rgb, p.scale)
+            found.extend(dets)
+            if self.zoom and p.scale == 1.0 and passes[0].scale == 1.0:
+                # No enlarged pass was affordable on the whole picture: zoom where it matters.
+                found.extend(self.detect_zoom(rgb, heat))
         return merge_detections(found)

@@ -11,8 +11,9 @@ could override: no Conv+BatchNorm fusion, no constant folding. On CenterFace tha
 pixel cost 2.4x the time (benchmarks/RESULTS.md, speed section).
 
 Field numbers come from onnx.proto: ModelProto.graph = 7; GraphProto.input = 11, output = 12,
-value_info = 13, initializer = 5; TensorProto.name = 8; ValueInfoProto.name = 1, type = 2; TypeProto.tensor_type = 1;
-TypeProto.Tensor.elem_type = 1, shape = 2; TensorShapeProto.dim = 1; Dimension.dim_param = 2.
+value_info = 13, initializer = 5; TensorProto.name = 8; ValueInfoProto.name = 1, type = 2;
+TypeProto.tensor_type = 1; TypeProto.Tensor.elem_type = 1, shape = 2;
+TensorShapeProto.dim = 1; Dimension.dim_param = 2.
 """
 
 from __future__ import annotations
