@@ -37,6 +37,12 @@ def _quiet_native_stderr() -> Iterator[None]:
 
 
 WHOLE_PASS_SIDE = 1024  # long side of the whole-picture pass
+# Long side of the picture the tiles are cut from. BlazeFace is in the ensemble for the odd
+# turned face CenterFace misses: on the dev photos (<= 1000 px, tiled as they are) it adds one
+# face in 4,072; on 12 MP mosaics its native-resolution tiles (192 of them, 1.3 s) added none
+# once CenterFace had its zoom pass (benchmarks/RESULTS.md). Shrinking large pictures to this
+# side first cuts that to 48 tiles.
+TILED_LONG_SIDE = 2048
 
 
 class BlazeFaceDetector:
@@ -48,12 +54,16 @@ class BlazeFaceDetector:
 
     name = "blazeface"
 
-    def __init__(self, threshold: float = 0.3, tile: int = 384, overlap: int = 128) -> None:
+    def __init__(
+        self, threshold: float = 0.3, tile: int = 384, overlap: int = 128,
+        tiled_long_side: int = TILED_LONG_SIDE,
+    ) -> None:
         import mediapipe as mp  # heavy import: only when a detector is really built
 
         self.threshold = threshold
         self.tile = tile
         self.overlap = overlap
+        self.tiled_long_side = tiled_long_side
         with _quiet_native_stderr():
             self._model = mp.solutions.face_detection.FaceDetection(
                 model_selection=1, min_detection_confidence=threshold
@@ -77,20 +87,28 @@ class BlazeFaceDetector:
     def _detect_whole(self, rgb: np.ndarray) -> list[Detection]:
         """The whole picture, shrunk first: the model sees 192 px anyway, and mediapipe's
         OpenCV aborts the process on a side of 32767 px or more."""
-        h, w = rgb.shape[:2]
-        factor = WHOLE_PASS_SIDE / max(h, w)
-        if factor >= 1.0:
-            return self._detect_once(rgb)
-        small = cv2.resize(rgb, (max(1, round(w * factor)), max(1, round(h * factor))),
-                           interpolation=cv2.INTER_AREA)
+        small, factor = _shrunk(rgb, WHOLE_PASS_SIDE)
         return [d.scaled(1.0 / factor) for d in self._detect_once(small)]
 
+    def _detect_tiles(self, rgb: np.ndarray) -> list[Detection]:
+        small, factor = _shrunk(rgb, self.tiled_long_side)
+        if max(small.shape[:2]) <= self.tile:
+            return []  # the whole-picture pass saw it at this size already
+        found = detect_tiled(self._detect_once, small, self.tile, self.overlap)
+        return [d.scaled(1.0 / factor) for d in found]
+
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        h, w = rgb.shape[:2]
-        found = self._detect_whole(rgb)
-        if max(h, w) > self.tile:
-            found.extend(detect_tiled(self._detect_once, rgb, self.tile, self.overlap))
-        return merge_detections(found)
+        return merge_detections(self._detect_whole(rgb) + self._detect_tiles(rgb))
 
     def close(self) -> None:
         self._model.close()
+
+
+def _shrunk(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    """The picture with its long side cut to `long_side` (never enlarged), and the factor."""
+    h, w = rgb.shape[:2]
+    factor = long_side / max(h, w)
+    if factor >= 1.0:
+        return rgb, 1.0
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
