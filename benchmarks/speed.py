@@ -38,6 +38,7 @@ from recall import SHARED, WORK, build_mosaics, run_deface, score  # noqa: E402
 CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
     "default-2threads": ({"threads": 2}, {}),
+    "no-zoom": ({}, {"centerface": {"zoom": False}}),
     "centerface-only": ({"members": ["centerface"]}, {}),
     "blazeface-only": ({"members": ["blazeface"]}, {}),
     # speed presets that give up the smallest faces: the finest pass is a downscaled picture
@@ -90,7 +91,11 @@ def worker(config_path: str) -> None:
         for attr, value in job["overrides"].get(m.name, {}).items():
             setattr(m, attr, value)
         if m.name == "centerface":
-            _timed_method(m, "detect_pass", parts, lambda rgb, scale: f"centerface {scale:g}x")
+            # run_pass/detect_zoom since the zoom pass; a --before checkout has detect_pass
+            one_pass = "run_pass" if hasattr(m, "run_pass") else "detect_pass"
+            _timed_method(m, one_pass, parts, lambda rgb, scale: f"centerface {scale:g}x")
+            if hasattr(m, "detect_zoom"):
+                _timed_method(m, "detect_zoom", parts, lambda rgb, heat: "centerface zoom")
         else:
             _timed_method(m, "detect", parts, lambda rgb, name=m.name: name)
     out = Path(job["out"])

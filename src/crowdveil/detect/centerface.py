@@ -210,9 +210,9 @@ class CenterFaceDetector:
 
     def detect_pass(self, rgb: np.ndarray, scale: float) -> list[Detection]:
         """One pass at `scale` (tiled when the scaled image is large), in original pixels."""
-        return self._pass(rgb, scale)[0]
+        return self.run_pass(rgb, scale)[0]
 
-    def _pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
+    def run_pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
         """`detect_pass`'s faces, and the pass's heatmap stitched over its tiles."""
         img = _resize(rgb, scale)
         h, w = img.shape[:2]
@@ -258,7 +258,7 @@ class CenterFaceDetector:
         found: list[Detection] = []
         passes = self.passes(h, w)
         for p in passes:
-            dets, heat = self._pass(rgb, p.scale)
+            dets, heat = self.run_pass(rgb, p.scale)
             found.extend(dets)
             if self.zoom and p.scale == 1.0 and passes[0].scale == 1.0:
                 # No enlarged pass was affordable on the whole picture: zoom where it matters.
