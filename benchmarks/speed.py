@@ -48,6 +48,7 @@ CONFIGS: dict[str, tuple[dict, dict]] = {
     "tiles-1.2mp": ({}, {"centerface": {"tile_pixels": 1_200_000}}),
     "tiles-2.2mp": ({}, {"centerface": {"tile_pixels": 2_200_000}}),
     "tiles-1.5mp": ({}, {"centerface": {"tile_pixels": 1_500_000}}),
+    "tiles-1.0mp": ({}, {"centerface": {"tile_pixels": 1_000_000}}),
     "overlap-96": ({}, {"centerface": {"overlap": 96}}),
     # fewer coarse passes: each is `ratio` times smaller than the one before
     "pass-ratio-3": ({}, {"centerface": {"pass_ratio": 3.0}}),
