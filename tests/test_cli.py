@@ -166,7 +166,7 @@ def test_report_follows_schema_version_1(batch: Path, tmp_path: Path) -> None:
     assert data["version"] == 1 and len(data["files"]) == 3
     for row in data["files"]:
         assert set(row) == {"input", "output", "status", "error", "width", "height",
-                            "regions", "metadata_found"}
+                            "regions", "metadata_found", "notes"}
         assert row["status"] == "ok" and row["width"] == 256 and row["height"] == 256
         assert row["regions"], "the astronaut's face must be found"
         for region in row["regions"]:
@@ -261,3 +261,20 @@ def test_grey_cmyk_palette_and_16bit_inputs_are_cleaned(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _run(src, "-o", out, "-j", "1", "-q") == 0
     assert len(list(out.iterdir())) == 5
+
+
+def test_a_multi_page_tiff_keeps_its_first_page_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    first = Image.fromarray(plant.face_image(256))
+    second = Image.fromarray(np.full((64, 64, 3), 200, np.uint8))
+    first.save(src / "scan.tif", save_all=True, append_images=[second])
+    report = tmp_path / "r.json"
+    assert _run(src, "-o", tmp_path / "out", "-j", "1", "-q", "--report", report) == 0
+    row = json.loads(report.read_text())["files"][0]
+    assert row["notes"] == ["only the first of 2 images in the file was kept"]
+    assert "note:" in capsys.readouterr().err and "scan.tif" in row["input"]
+    with Image.open(tmp_path / "out" / "scan.jpg") as out:
+        assert out.size == (256, 256) and getattr(out, "n_frames", 1) == 1

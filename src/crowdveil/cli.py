@@ -103,13 +103,19 @@ class _Progress:
 
     def __call__(self, result: FileResult) -> None:
         if result.status == "error":
-            line = printable(f"crowdveil: error: {result.input}: {result.error}")
-            if self.bar is not None:
-                self.bar.write(line, file=sys.stderr)
-            else:
-                print(line, file=sys.stderr)
+            self._say(f"crowdveil: error: {result.input}: {result.error}")
+        elif result.status == "ok":
+            for note in result.notes:
+                self._say(f"crowdveil: note: {result.input}: {note}")
         if self.bar is not None:
             self.bar.update(1)
+
+    def _say(self, text: str) -> None:
+        line = printable(text)
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
 
     def close(self) -> None:
         if self.bar is not None:

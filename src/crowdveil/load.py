@@ -127,6 +127,11 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             im.load()
             notes: list[str] = []
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                # Nothing of the other images is written (no leak), but the user must know
+                # the clean file is not the whole file: pages of a scan, a phone's depth map.
+                notes.append(f"only the first of {frames} images in the file was kept")
             upright = ImageOps.exif_transpose(im)
             srgb = _to_srgb(upright, notes)
             return Loaded(_to_8bit_array(srgb), fmt, orientation, notes)

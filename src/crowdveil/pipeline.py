@@ -83,6 +83,7 @@ class FileResult:
     height: int = 0
     regions: list[Region] = field(default_factory=list)
     metadata_found: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user should know about the output
     stages: Stages = field(default_factory=dict)  # not part of the report schema
 
     def to_json(self) -> dict:
@@ -95,6 +96,7 @@ class FileResult:
             "height": self.height,
             "regions": [r.to_json() for r in self.regions],
             "metadata_found": list(self.metadata_found),
+            "notes": list(self.notes),
         }
 
 
@@ -136,7 +138,8 @@ def export(
     stages = dict(analysis.stages)
     result = FileResult(
         input=display_path(analysis.path), width=analysis.width, height=analysis.height,
-        metadata_found=[f.text for f in analysis.findings], stages=stages,
+        metadata_found=[f.text for f in analysis.findings], notes=list(analysis.image.notes),
+        stages=stages,
     )
     chosen = analysis.regions if regions is None else regions
     clipped = [c for r in chosen if (c := clip_region(r, analysis.width, analysis.height))]
