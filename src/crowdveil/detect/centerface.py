@@ -29,15 +29,16 @@ _HEATMAP, _SCALE, _OFFSET, _LANDMARKS = "537", "538", "539", "540"
 _STRIDE = 4  # output grid cell, in input pixels
 _ALIGN = 32  # the backbone downsamples 32x: input sides must be multiples of it
 # Tiles: the network's time is ~proportional to the pixels it sees, whatever the tile size
-# (0.5-0.7 us per pixel on one core), and its working memory is ~170 bytes per tile pixel.
-# 2.2 MP tiles keep a worker near 0.6 GB; a 4000 x 3000 photo takes 8 of them (13.6 MP in all).
+# (~0.24 us per pixel on one core), and onnxruntime's arena, which grows in powers of two,
+# holds ~420 MB after 2.2 MP tiles. Smaller tiles measured no better: 1.0 MP saved 54 MB of a
+# worker's ~790 MB peak for 17% more time (more overlap). A 4000 x 3000 photo takes 8 tiles.
 TILE_PIXELS = 2_200_000
 # Any face up to this size lies whole inside some tile, with context around it. 96 px lost
 # three 10-20 px faces of the 12 MP mosaics (benchmarks/RESULTS.md): faces at a seam need room.
 TILE_OVERLAP = 192
 # The zoom pass (zoom.py): a picture too large for an enlarged pass gets one on the windows where
 # the native heatmap exceeds threshold * ZOOM_GATE_RATIO. On the 12 MP mosaics it recovered the
-# 10-20 px faces a whole 2x pass finds (recall >= 10 px 0.978 -> 0.987) for about half the
+# 10-20 px faces a whole 2x pass finds (recall >= 10 px 0.978 -> 0.9905) for ~40% of the
 # time of the native pass (benchmarks/RESULTS.md). ZOOM_MARGIN: context around each blob, in
 # picture pixels.
 ZOOM_GATE_RATIO = 1 / 3
