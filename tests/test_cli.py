@@ -278,3 +278,24 @@ def test_a_multi_page_tiff_keeps_its_first_page_and_says_so(
     assert "note:" in capsys.readouterr().err and "scan.tif" in row["input"]
     with Image.open(tmp_path / "out" / "scan.jpg") as out:
         assert out.size == (256, 256) and getattr(out, "n_frames", 1) == 1
+
+
+def test_a_tiff_whose_second_page_is_damaged_still_gives_its_first_page(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    buf = io.BytesIO()
+    Image.fromarray(plant.face_image(256)).save(
+        buf, "TIFF", save_all=True, append_images=[Image.new("RGB", (8, 8))])
+    data = bytearray(buf.getvalue())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    entries = struct.unpack("<H", data[ifd:ifd + 2])[0]
+    next_ifd = ifd + 2 + 12 * entries
+    data[next_ifd:next_ifd + 4] = struct.pack("<I", len(data) + 1000)  # page 2: past the end
+    (src / "scan.tif").write_bytes(bytes(data))
+    report = tmp_path / "r.json"
+    assert _run(src, "-o", tmp_path / "out", "-j", "1", "-q", "--report", report) == 0
+    row = json.loads(report.read_text())["files"][0]
+    assert row["status"] == "ok" and row["regions"]
+    assert any("more images" in note for note in row["notes"])

@@ -119,6 +119,18 @@ def _to_8bit_array(im: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _note_other_images(im: Image.Image, notes: list[str]) -> None:
+    """Nothing of a file's other images is written (no leak), but the user must know the clean
+    file is not the whole file: pages of a scan, a burst, a phone's depth map."""
+    try:
+        frames = int(getattr(im, "n_frames", 1) or 1)
+    except Exception:  # counting walks every page; a damaged later page must not cost the first
+        notes.append("the file holds more images that could not be read; only the first was kept")
+        return
+    if frames > 1:
+        notes.append(f"only the first of {frames} images in the file was kept")
+
+
 def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
     """Decode to an upright sRGB uint8 array; raise LoadError with a one-line reason."""
     try:
@@ -127,11 +139,7 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             im.load()
             notes: list[str] = []
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            if frames > 1:
-                # Nothing of the other images is written (no leak), but the user must know
-                # the clean file is not the whole file: pages of a scan, a phone's depth map.
-                notes.append(f"only the first of {frames} images in the file was kept")
+            _note_other_images(im, notes)
             upright = ImageOps.exif_transpose(im)
             srgb = _to_srgb(upright, notes)
             return Loaded(_to_8bit_array(srgb), fmt, orientation, notes)
