@@ -181,6 +181,17 @@ def test_broken_and_unsupported_files_are_listed_with_the_reason(qtbot, make_win
     assert "Error" in window.placeholder.text()
 
 
+def test_a_file_with_several_images_says_only_its_first_is_kept(qtbot, make_window, tmp_path):
+    window = make_window()
+    scan = tmp_path / "scan.tif"
+    Image.fromarray(textured(seed=4)).save(
+        scan, save_all=True, append_images=[Image.fromarray(textured(seed=5))])
+    load(qtbot, window, [scan])
+    item = window.model.items[0]
+    assert item.status is Status.READY
+    assert "only the first of 2 images" in item.status_text()
+
+
 def test_paths_on_the_command_line_are_opened(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr("crowdveil.gui.main_window.build_detector", lambda s: StubDetector())
     photo = save_jpeg(tmp_path / "cli.jpg", textured())

@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
         item.detected = list(analysis.regions)
         item.regions = list(analysis.regions)
         item.findings = list(analysis.findings)
+        item.notes = list(analysis.image.notes)
         item.width, item.height = analysis.width, analysis.height
         item.format, item.has_alpha = analysis.image.format, analysis.image.has_alpha
         item.thumb = thumb

@@ -38,6 +38,7 @@ class PhotoItem:
     detected: list[Region] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)  # what export destroys (user-edited)
     findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. only the first of several images
     width: int = 0
     height: int = 0
     format: str = ""
@@ -68,6 +69,8 @@ class PhotoItem:
         text = f"{faces} region{'s' if faces != 1 else ''}" if faces else "No faces found"
         n = len(self.findings)
         text += f" · {n} metadata item{'s' if n != 1 else ''}" if n else " · no metadata"
+        for note in self.notes:
+            text += f" · {note}"
         if self.status is Status.EXPORTING:
             return text + " · exporting…"
         if self.status is Status.EXPORTED:
