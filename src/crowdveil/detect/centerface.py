@@ -143,12 +143,9 @@ class CenterFaceNet:
             with_symbolic_dims(data, dims), options, providers=["CPUExecutionProvider"]
         )
 
-    def run(self, rgb: np.ndarray, threshold: float) -> np.ndarray:
-        """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS."""
-        return self.run_with_heat(rgb, threshold)[0]
-
-    def run_with_heat(self, rgb: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        """`run`'s rows, and the face-centre heatmap over `rgb` (one cell per _STRIDE px)."""
+    def run(self, rgb: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS, and
+        the face-centre heatmap over `rgb` (one cell per _STRIDE px)."""
         h, w = rgb.shape[:2]
         ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
         # Pad (not stretch) to the 32-multiple: face shapes stay true and boxes need no rescale.
@@ -209,26 +206,32 @@ class CenterFaceDetector:
             finest_long_side=self.finest_long_side,
         )
 
-    def detect_pass(self, rgb: np.ndarray, scale: float) -> list[Detection]:
-        """One pass at `scale` (tiled when the scaled image is large), in original pixels."""
-        return self.run_pass(rgb, scale)[0]
-
     def run_pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
-        """`detect_pass`'s faces, and the pass's heatmap stitched over its tiles."""
+        """One pass at `scale` (tiled when the scaled image is large), in original pixels, and
+        the pass's heatmap stitched over its tiles."""
         img = _resize(rgb, scale)
         h, w = img.shape[:2]
         threshold = self.threshold if scale >= 1 else self.coarse_threshold
         heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
-        rows = []
+        return self._detections(self._tiled(img, threshold, heat), scale), heat
+
+    def _tiled(self, img: np.ndarray, threshold: float, heat: np.ndarray | None = None
+               ) -> np.ndarray:
+        """Rows x, y, w, h, score in `img` pixels, from overlapping tiles; the tiles' heatmaps
+        are stitched into `heat` when one is given."""
+        h, w = img.shape[:2]
+        rows = [np.zeros((0, 5), np.float32)]
         for x0, y0, x1, y1 in area_tiles(h, w, self.tile_pixels, self.overlap, _ALIGN):
-            found, tile_heat = self.net.run_with_heat(img[y0:y1, x0:x1], threshold)
+            found, tile_heat = self.net.run(img[y0:y1, x0:x1], threshold)
             found[:, 0] += x0
             found[:, 1] += y0
             rows.append(found)
-            # A tile origin is off the cell grid by < 1 cell; zoom_windows grows blobs by one.
-            cells = heat[y0 // _STRIDE:, x0 // _STRIDE:][:tile_heat.shape[0], :tile_heat.shape[1]]
-            np.maximum(cells, tile_heat[:cells.shape[0], :cells.shape[1]], out=cells)
-        return self._detections(np.concatenate(rows), scale), heat
+            if heat is not None:
+                # A tile origin is off the cell grid by < 1 cell; zoom_windows grows blobs by one.
+                th, tw = tile_heat.shape
+                cells = heat[y0 // _STRIDE:, x0 // _STRIDE:][:th, :tw]
+                np.maximum(cells, tile_heat[:cells.shape[0], :cells.shape[1]], out=cells)
+        return np.concatenate(rows)
 
     def _detections(self, rows: np.ndarray, scale: float) -> list[Detection]:
         return [
@@ -245,13 +248,10 @@ class CenterFaceDetector:
         scale = self.max_upscale
         rows = [np.zeros((0, 5), np.float32)]
         for wx0, wy0, wx1, wy1 in zoom_windows(heat, _STRIDE, h, w, self.zoom_gate, ZOOM_MARGIN):
-            img = _resize(rgb[wy0:wy1, wx0:wx1], scale)
-            ih, iw = img.shape[:2]
-            for x0, y0, x1, y1 in area_tiles(ih, iw, self.tile_pixels, self.overlap, _ALIGN):
-                found = self.net.run(img[y0:y1, x0:x1], self.threshold)
-                found[:, 0] += x0 + wx0 * scale
-                found[:, 1] += y0 + wy0 * scale
-                rows.append(found)
+            found = self._tiled(_resize(rgb[wy0:wy1, wx0:wx1], scale), self.threshold)
+            found[:, 0] += wx0 * scale
+            found[:, 1] += wy0 * scale
+            rows.append(found)
         return self._detections(np.concatenate(rows), scale)
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
