@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_detect_units import assert_a_face_smaller_than_the_overlap_lies_whole_in_a_tile
 
 from crowdveil.detect.scales import plan_passes
 from crowdveil.detect.tiling import area_tiles
@@ -28,13 +29,7 @@ def test_area_tiles_keep_every_small_face_whole_and_stay_under_the_pixel_cap(
     for x0, y0, x1, y1 in grid:
         assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
         assert _padded(x1 - x0) * _padded(y1 - y0) <= max_pixels
-    fw = data.draw(st.integers(1, max(1, min(overlap, width))))
-    fh = data.draw(st.integers(1, max(1, min(overlap, height))))
-    fx = data.draw(st.integers(0, width - fw))
-    fy = data.draw(st.integers(0, height - fh))
-    assert any(
-        x0 <= fx and fx + fw <= x1 and y0 <= fy and fy + fh <= y1 for x0, y0, x1, y1 in grid
-    )
+    assert_a_face_smaller_than_the_overlap_lies_whole_in_a_tile(grid, height, width, overlap, data)
 
 
 def test_a_12_mp_photo_is_cut_into_few_tiles_with_little_overlap() -> None:

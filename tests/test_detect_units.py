@@ -37,6 +37,14 @@ def test_every_face_smaller_than_the_overlap_lies_whole_in_some_tile(
 ) -> None:
     overlap = int(size * overlap_share)
     grid = tiles(height, width, size, overlap)
+    assert_a_face_smaller_than_the_overlap_lies_whole_in_a_tile(grid, height, width, overlap, data)
+
+
+def assert_a_face_smaller_than_the_overlap_lies_whole_in_a_tile(
+    grid: list[tuple[int, int, int, int]], height: int, width: int, overlap: int,
+    data: st.DataObject,
+) -> None:
+    """Draw a face box no larger than `overlap` anywhere in the picture; some tile holds it."""
     fw = data.draw(st.integers(1, max(1, min(overlap, width))))
     fh = data.draw(st.integers(1, max(1, min(overlap, height))))
     fx = data.draw(st.integers(0, width - fw))
