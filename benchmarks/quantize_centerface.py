@@ -68,17 +68,13 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from crowdveil.detect.centerface import (  # noqa: E402
-    _ALIGN,
-    _HEATMAP,
     _INPUT,
-    _LANDMARKS,
-    _OFFSET,
-    _SCALE,
-    _resize,
+    SYMBOLIC_DIMS,
     load_model_bytes,
+    to_blob,
 )
 from crowdveil.detect.onnx_shapes import with_symbolic_dims  # noqa: E402
-from crowdveil.detect.scales import plan_passes  # noqa: E402
+from crowdveil.detect.scales import plan_passes, resize  # noqa: E402
 
 METHODS = {
     "minmax": CalibrationMethod.MinMax,
@@ -92,12 +88,7 @@ OPSET = 13
 
 def prepared_fp32(work: Path) -> Path:
     """The verified fp32 model: free sizes, opset 13, named nodes, quantization-pre-processed."""
-    dims = {
-        _INPUT: ["batch", "channels", "height", "width"],
-        **{name: ["batch", f"c{name}", "rows", "cols"]
-           for name in (_HEATMAP, _SCALE, _OFFSET, _LANDMARKS)},
-    }
-    model = onnx.load_from_string(with_symbolic_dims(load_model_bytes(), dims))
+    model = onnx.load_from_string(with_symbolic_dims(load_model_bytes(), SYMBOLIC_DIMS))
     model = version_converter.convert_version(model, OPSET)
     # The exporter left every node unnamed; nodes_to_exclude needs names.
     for node in model.graph.node:
@@ -146,15 +137,7 @@ def even_photos(data: Path, count: int) -> list[Path]:
 def blobs(photo: Path) -> list[np.ndarray]:
     """The photo at each scale crowdveil runs CenterFace at, padded as CenterFaceNet pads."""
     rgb = np.ascontiguousarray(cv2.imread(str(photo), cv2.IMREAD_COLOR)[:, :, ::-1])
-    out = []
-    for p in plan_passes(*rgb.shape[:2]):
-        img = _resize(rgb, p.scale)
-        h, w = img.shape[:2]
-        ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
-        blob = np.zeros((1, 3, ph, pw), np.float32)
-        blob[0, :, :h, :w] = img.transpose(2, 0, 1)
-        out.append(blob)
-    return out
+    return [to_blob(resize(rgb, p.scale)) for p in plan_passes(*rgb.shape[:2])]
 
 
 class _One(CalibrationDataReader):

@@ -6,11 +6,11 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-import cv2
 import numpy as np
 
 from .base import Detection
 from .merge import merge_detections
+from .scales import resize
 from .tiling import detect_tiled
 
 # mediapipe logs through glog/absl to stderr at import; keep the batch output readable.
@@ -106,9 +106,5 @@ class BlazeFaceDetector:
 
 def _shrunk(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     """The picture with its long side cut to `long_side` (never enlarged), and the factor."""
-    h, w = rgb.shape[:2]
-    factor = long_side / max(h, w)
-    if factor >= 1.0:
-        return rgb, 1.0
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
+    factor = min(1.0, long_side / max(rgb.shape[:2]))
+    return resize(rgb, factor), factor

@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import CrowdveilError
 from .base import Detection
 from .merge import merge_detections
 from .onnx_shapes import with_symbolic_dims
-from .scales import Pass, plan_passes
+from .scales import Pass, plan_passes, resize
 from .tiling import area_tiles
 from .zoom import zoom_windows
 
@@ -26,6 +25,12 @@ MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc
 
 _INPUT = "input.1"
 _HEATMAP, _SCALE, _OFFSET, _LANDMARKS = "537", "538", "539", "540"
+# The graph declares a fixed 10 x 3 x 32 x 32 input; it runs on any size once these are free.
+SYMBOLIC_DIMS = {
+    _INPUT: ["batch", "channels", "height", "width"],
+    **{name: ["batch", f"c{name}", "rows", "cols"]
+       for name in (_HEATMAP, _SCALE, _OFFSET, _LANDMARKS)},
+}
 _STRIDE = 4  # output grid cell, in input pixels
 _ALIGN = 32  # the backbone downsamples 32x: input sides must be multiples of it
 # Tiles: the network's time is ~proportional to the pixels it sees, whatever the tile size
@@ -108,13 +113,14 @@ def nms(boxes: np.ndarray, iou: float) -> np.ndarray:
     return b[keep]
 
 
-def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
-    if scale == 1.0:
-        return rgb
+def to_blob(rgb: np.ndarray) -> np.ndarray:
+    """The network's input for `rgb` (H x W x 3 uint8): 1 x 3 x H' x W' float, zero-padded to
+    multiples of _ALIGN (padded, not stretched: face shapes stay true, boxes need no rescale)."""
     h, w = rgb.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(rgb, size, interpolation=interp)
+    ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
+    blob = np.zeros((1, 3, ph, pw), np.float32)
+    blob[0, :, :h, :w] = rgb.transpose(2, 0, 1)
+    return blob
 
 
 class CenterFaceNet:
@@ -124,11 +130,6 @@ class CenterFaceNet:
         import onnxruntime as ort  # heavy import: only when a detector is really built
 
         data = load_model_bytes(model_path)
-        dims = {
-            _INPUT: ["batch", "channels", "height", "width"],
-            **{name: ["batch", f"c{name}", "rows", "cols"]
-               for name in (_HEATMAP, _SCALE, _OFFSET, _LANDMARKS)},
-        }
         ort.disable_telemetry_events()  # a no-op off Windows; crowdveil never reports anything
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, int(threads))
@@ -140,19 +141,15 @@ class CenterFaceNet:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(
-            with_symbolic_dims(data, dims), options, providers=["CPUExecutionProvider"]
+            with_symbolic_dims(data, SYMBOLIC_DIMS), options, providers=["CPUExecutionProvider"]
         )
 
     def run(self, rgb: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS, and
         the face-centre heatmap over `rgb` (one cell per _STRIDE px)."""
         h, w = rgb.shape[:2]
-        ph, pw = -(-h // _ALIGN) * _ALIGN, -(-w // _ALIGN) * _ALIGN
-        # Pad (not stretch) to the 32-multiple: face shapes stay true and boxes need no rescale.
-        blob = np.zeros((1, 3, ph, pw), np.float32)
-        blob[0, :, :h, :w] = rgb.transpose(2, 0, 1)
         heat, size, offset = self._session.run(
-            [_HEATMAP, _SCALE, _OFFSET], {_INPUT: blob}
+            [_HEATMAP, _SCALE, _OFFSET], {_INPUT: to_blob(rgb)}
         )
         rows = decode(heat[0, 0], size[0], offset[0], threshold)
         return rows, heat[0, 0, : -(-h // _STRIDE), : -(-w // _STRIDE)]
@@ -209,7 +206,7 @@ class CenterFaceDetector:
     def run_pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
         """One pass at `scale` (tiled when the scaled image is large), in original pixels, and
         the pass's heatmap stitched over its tiles."""
-        img = _resize(rgb, scale)
+        img = resize(rgb, scale)
         h, w = img.shape[:2]
         threshold = self.threshold if scale >= 1 else self.coarse_threshold
         heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
@@ -248,7 +245,7 @@ class CenterFaceDetector:
         scale = self.max_upscale
         rows = [np.zeros((0, 5), np.float32)]
         for wx0, wy0, wx1, wy1 in zoom_windows(heat, _STRIDE, h, w, self.zoom_gate, ZOOM_MARGIN):
-            found = self._tiled(_resize(rgb[wy0:wy1, wx0:wx1], scale), self.threshold)
+            found = self._tiled(resize(rgb[wy0:wy1, wx0:wx1], scale), self.threshold)
             found[:, 0] += wx0 * scale
             found[:, 1] += wy0 * scale
             rows.append(found)

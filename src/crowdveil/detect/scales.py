@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Pass:
@@ -42,3 +45,14 @@ def plan_passes(
     while scales[-1] > coarsest * 1.3:
         scales.append(max(scales[-1] / ratio, coarsest))
     return [Pass(round(s, 6)) for s in scales]
+
+
+def resize(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """The picture resized by `scale` (itself at 1): area-averaged when shrinking, so the large
+    faces the coarse passes exist for keep their detail without aliasing."""
+    if scale == 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, size, interpolation=interp)
