@@ -143,3 +143,42 @@ def test_temporary_files_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: P
     finally:
         live.kill()
         live.wait()
+
+
+def _wait_until_zombie(pid: int) -> None:
+    for _ in range(500):
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rpartition(")")[2].split()[0] == "Z":
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not exit")
+
+
+def test_a_killed_worker_left_unreaped_does_not_keep_its_temporary_file(tmp_path: Path) -> None:
+    # When a batch is killed whole, its workers become orphans, and an init that never reaps
+    # (as in some containers) leaves them zombies: they answer "alive" to signal 0 for ever.
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        _wait_until_zombie(zombie.pid)
+        left = tmp_path / f"{TEMP_PREFIX}{zombie.pid}-abc{TEMP_SUFFIX}"
+        left.write_bytes(b"x")
+        assert remove_stale_temps([tmp_path]) == [left]
+    finally:
+        zombie.wait()
+
+
+def test_a_temporary_file_older_than_the_process_now_holding_its_pid_is_stale(
+    tmp_path: Path,
+) -> None:
+    # Pids are reused: the live process with this pid started after the file was last
+    # written, so it cannot be the run that wrote it.
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        left = tmp_path / f"{TEMP_PREFIX}{live.pid}-abc{TEMP_SUFFIX}"
+        left.write_bytes(b"x")
+        an_hour_ago = time.time() - 3600
+        os.utime(left, (an_hour_ago, an_hour_ago))
+        assert remove_stale_temps([tmp_path]) == [left]
+    finally:
+        live.kill()
+        live.wait()

@@ -97,14 +97,36 @@ def temp_owner(name: str) -> int | None:
     return int(pid) if sep and pid.isdigit() else None
 
 
-def _running(pid: int) -> bool:
+def _running(pid: int, since: float) -> bool:
+    """Whether process `pid` runs and may have written a file last modified at `since`."""
     try:  # signal 0 only asks; POSIX only (on Windows os.kill would terminate the process)
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # exists but belongs to someone else
-        return True
-    return True
+        pass
+    started, state = _proc_start_and_state(pid)
+    # A killed worker whose parent died too stays a zombie until something reaps it, and some
+    # containers' init never does: it answers signal 0 but will never write again.
+    if state in ("Z", "X"):
+        return False
+    # A pid is reused once its process is gone: a process that started after the file was
+    # last written is not the one that wrote it.
+    return started is None or started <= since + 1.0
+
+
+def _proc_start_and_state(pid: int) -> tuple[float | None, str | None]:
+    """(start time, seconds since the epoch; state letter) from Linux's /proc, else Nones."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # comm, in parentheses, may itself hold spaces and parentheses: split after the last.
+            fields = f.read().rpartition(")")[2].split()
+        with open("/proc/stat") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
+        ticks = os.sysconf("SC_CLK_TCK")
+        return boot + int(fields[19]) / ticks, fields[0]
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None
 
 
 STALE_AGE_S = 24 * 3600  # where liveness cannot be asked, a day-old temporary file is stale
@@ -115,7 +137,7 @@ def _stale(entry: os.DirEntry, pid: int | None) -> bool:
         return False
     if pid is None or os.name != "posix":  # no owner to ask: judge by age
         return time.time() - entry.stat().st_mtime > STALE_AGE_S
-    return not _running(pid)
+    return not _running(pid, entry.stat().st_mtime)
 
 
 def remove_stale_temps(folders: Iterable[Path]) -> list[Path]:
