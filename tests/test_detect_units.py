@@ -154,3 +154,24 @@ def test_the_model_s_weights_are_constants_the_runtime_may_fuse() -> None:
     net = CenterFaceNet()
     assert net._session.get_overridable_initializers() == []
     assert [i.name for i in net._session.get_inputs()] == ["input.1"]
+
+
+@pytest.mark.parametrize("mirror", ["coarse", "all"])
+def test_the_mirrored_look_puts_its_boxes_on_the_face_not_on_its_reflection(mirror) -> None:
+    from crowdveil.detect.centerface import CenterFaceDetector
+    from tests import plant
+
+    # The face on the left of a wide picture: a box not flipped back would land on the right.
+    canvas = np.full((512, 1100, 3), 128, np.uint8)
+    canvas[:, :512] = plant.face_image(512)
+    fx, fy, fw, fh = plant.face_box(512)
+
+    def on_the_face(x: float, y: float, w: float, h: float) -> bool:
+        return fx <= x + w / 2 <= fx + fw and fy <= y + h / 2 <= fy + fh
+
+    detector = CenterFaceDetector(threshold=0.3, mirror=mirror)
+    mirrored = detector._mirrored(canvas, 0.3)
+    assert len(mirrored) >= 1
+    assert all(on_the_face(*row[:4]) for row in mirrored)
+    found = detector.detect(canvas)
+    assert found and all(on_the_face(d.x, d.y, d.w, d.h) for d in found)

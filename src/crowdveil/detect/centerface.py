@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -48,6 +49,11 @@ TILE_OVERLAP = 192
 # picture pixels.
 ZOOM_GATE_RATIO = 1 / 3
 ZOOM_MARGIN = 16
+# Which passes also look at the picture mirrored (CenterFace's own published figures flip).
+# Measured, not the default: "coarse" hid one more face >= 40 px in the 12 MP mosaics but
+# took the over-redacted area past 0.02 on the dev set and the mosaics; "all" doubled the
+# time (benchmarks/RESULTS.md).
+Mirror = Literal["none", "coarse", "all"]
 
 
 class ModelError(CrowdveilError):
@@ -180,6 +186,7 @@ class CenterFaceDetector:
         finest_long_side: int | None = None,
         zoom: bool = True,
         zoom_gate: float | None = None,
+        mirror: Mirror = "none",
         model_path: Path = MODEL_PATH,
     ) -> None:
         self.threshold = threshold
@@ -194,6 +201,7 @@ class CenterFaceDetector:
         self.finest_long_side = finest_long_side
         self.zoom = zoom and max_upscale > 1
         self.zoom_gate = threshold * ZOOM_GATE_RATIO if zoom_gate is None else zoom_gate
+        self.mirror = mirror
         self.net = CenterFaceNet(threads=threads, model_path=model_path)
 
     def passes(self, height: int, width: int) -> list[Pass]:
@@ -210,7 +218,16 @@ class CenterFaceDetector:
         h, w = img.shape[:2]
         threshold = self.threshold if scale >= 1 else self.coarse_threshold
         heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
-        return self._detections(self._tiled(img, threshold, heat), scale), heat
+        rows = self._tiled(img, threshold, heat)
+        if self.mirror == "all" or (self.mirror == "coarse" and scale < 1):
+            rows = np.concatenate([rows, self._mirrored(img, threshold)])
+        return self._detections(rows, scale), heat
+
+    def _mirrored(self, img: np.ndarray, threshold: float) -> np.ndarray:
+        """Like `_tiled` on `img` flipped left to right, in `img`'s own pixels."""
+        rows = self._tiled(np.ascontiguousarray(img[:, ::-1]), threshold)
+        rows[:, 0] = img.shape[1] - rows[:, 0] - rows[:, 2]
+        return rows
 
     def _tiled(self, img: np.ndarray, threshold: float, heat: np.ndarray | None = None
                ) -> np.ndarray:
@@ -245,7 +262,10 @@ class CenterFaceDetector:
         scale = self.max_upscale
         rows = [np.zeros((0, 5), np.float32)]
         for wx0, wy0, wx1, wy1 in zoom_windows(heat, _STRIDE, h, w, self.zoom_gate, ZOOM_MARGIN):
-            found = self._tiled(resize(rgb[wy0:wy1, wx0:wx1], scale), self.threshold)
+            window = resize(rgb[wy0:wy1, wx0:wx1], scale)
+            found = self._tiled(window, self.threshold)
+            if self.mirror == "all":
+                found = np.concatenate([found, self._mirrored(window, self.threshold)])
             found[:, 0] += wx0 * scale
             found[:, 1] += wy0 * scale
             rows.append(found)
