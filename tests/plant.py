@@ -258,6 +258,36 @@ def iptc_app13_payload() -> bytes:
     return b"Photoshop 3.0\x00" + resource
 
 
+def _srgb_profile_tags() -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """LittleCMS' sRGB profile: its header and its (signature, data) tags."""
+    base = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (count,) = struct.unpack(">I", base[128:132])
+    tags: list[tuple[bytes, bytes]] = []
+    for i in range(count):
+        sig, off, size = struct.unpack(">4sII", base[132 + 12 * i : 144 + 12 * i])
+        tags.append((sig, base[off : off + size]))
+    return base[:128], tags
+
+
+def _icc_from_tags(header: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """An ICC profile from a header and tags, with a pinned date and a zero profile ID."""
+    table_size = 4 + 12 * len(tags)
+    data = b""
+    entries = b""
+    offsets: dict[bytes, int] = {}  # shared tag data (rTRC/gTRC/bTRC) stays shared
+    for sig, payload in tags:
+        if payload not in offsets:
+            offsets[payload] = 128 + table_size + len(data)
+            data += payload + b"\x00" * (-len(payload) % 4)
+        entries += struct.pack(">4sII", sig, offsets[payload], len(payload))
+    body = struct.pack(">I", len(tags)) + entries + data
+    out = bytearray(header)
+    out[0:4] = struct.pack(">I", 128 + len(body))
+    out[24:36] = struct.pack(">6H", 2019, 7, 14, 11, 37, 42)  # lcms stamps "now": pin it
+    out[84:100] = b"\x00" * 16
+    return bytes(out) + body
+
+
 def icc_profile_bytes() -> bytes:
     """A valid ICC v4 sRGB profile (from LittleCMS) that carries ``ICC_TOKEN``.
 
@@ -271,12 +301,7 @@ def icc_profile_bytes() -> bytes:
     The profile ID (MD5) stays zero, which ICC allows ("not calculated"); the creation date,
     which LittleCMS sets to the current time, is pinned so the bytes are deterministic.
     """
-    base = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    (count,) = struct.unpack(">I", base[128:132])
-    tags: list[tuple[bytes, bytes]] = []
-    for i in range(count):
-        sig, off, size = struct.unpack(">4sII", base[132 + 12 * i : 144 + 12 * i])
-        tags.append((sig, base[off : off + size]))
+    header, tags = _srgb_profile_tags()
 
     def mluc(text: str) -> bytes:
         s = text.encode("utf-16-be")
@@ -292,22 +317,48 @@ def icc_profile_bytes() -> bytes:
     cprt = mluc(f"Copyright {ICC_TOKEN}")
     targ = b"text" + b"\x00" * 4 + f"{ICC_TOKEN} target".encode("ascii") + b"\x00"
     tags = [(s, cprt if s == b"cprt" else d) for s, d in tags] + [(b"targ", targ)]
+    return _icc_from_tags(header, tags)
 
-    table_size = 4 + 12 * len(tags)
-    data = b""
-    entries = b""
-    offsets: dict[bytes, int] = {}  # shared tag data (rTRC/gTRC/bTRC) stays shared
-    for sig, payload in tags:
-        if payload not in offsets:
-            offsets[payload] = 128 + table_size + len(data)
-            data += payload + b"\x00" * (-len(payload) % 4)
-        entries += struct.pack(">4sII", sig, offsets[payload], len(payload))
-    body = struct.pack(">I", len(tags)) + entries + data
-    header = bytearray(base[:128])
-    header[0:4] = struct.pack(">I", 128 + len(body))
-    header[24:36] = struct.pack(">6H", 2019, 7, 14, 11, 37, 42)  # lcms stamps "now": pin it
-    header[84:100] = b"\x00" * 16
-    return bytes(header) + body
+
+# Display P3's primaries adapted to the ICC's D50 white (the colorants of Apple's profile), and
+# sRGB's for comparison: both spaces share sRGB's tone curve and white point.
+P3_COLORANTS_D50 = np.array([[0.5151, 0.2920, 0.1571],
+                             [0.2412, 0.6922, 0.0666],
+                             [-0.0011, 0.0419, 0.7841]])
+SRGB_COLORANTS_D50 = np.array([[0.4361, 0.3851, 0.1431],
+                               [0.2225, 0.7169, 0.0606],
+                               [0.0139, 0.0971, 0.7141]])
+
+
+def display_p3_icc() -> bytes:
+    """A Display P3 profile, as phones embed in their photos: LittleCMS' sRGB profile with
+    the P3 colorants (rXYZ, gXYZ, bXYZ) in place of sRGB's."""
+    header, tags = _srgb_profile_tags()
+
+    def xyz(column: np.ndarray) -> bytes:
+        return b"XYZ " + b"\x00" * 4 + b"".join(
+            struct.pack(">i", round(v * 65536)) for v in column
+        )
+
+    colorants = {b"rXYZ": 0, b"gXYZ": 1, b"bXYZ": 2}
+    tags = [(s, xyz(P3_COLORANTS_D50[:, colorants[s]]) if s in colorants else d)
+            for s, d in tags]
+    return _icc_from_tags(header, tags)
+
+
+def p3_to_srgb(rgb: np.ndarray) -> np.ndarray:
+    """The sRGB values (0-255, clipped) showing the same colour as Display P3 `rgb`, computed
+    from the primaries alone (no colour library): what a correct conversion must give."""
+    def linear(v: np.ndarray) -> np.ndarray:
+        v = v / 255.0
+        return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+    def encoded(v: np.ndarray) -> np.ndarray:
+        v = np.clip(v, 0, 1)
+        return 255.0 * np.where(v <= 0.0031308, v * 12.92, 1.055 * v ** (1 / 2.4) - 0.055)
+
+    m = np.linalg.solve(SRGB_COLORANTS_D50, P3_COLORANTS_D50)
+    return encoded(linear(np.asarray(rgb, float)) @ m.T)
 
 
 # --------------------------------------------------------------------------------------------

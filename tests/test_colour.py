@@ -1,0 +1,62 @@
+"""Colours survive the clean copy: a photo's colour profile is applied to its pixels before the
+profile is dropped, so a phone's wide-gamut (Display P3) photo does not come out dull."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from crowdveil.pipeline import Options, process_file
+from tests import plant
+
+# Flat patches: a grey, and saturated colours whose P3 and sRGB values differ by 10-50 levels.
+PATCHES = [(128, 128, 128), (200, 60, 50), (60, 170, 70), (40, 80, 200), (230, 200, 60)]
+
+
+class NoFaces:
+    name = "none"
+
+    def detect(self, rgb: np.ndarray) -> list:
+        return []
+
+
+def _patches_photo(path: Path, icc: bytes | None, fmt: str) -> None:
+    img = np.zeros((40, 40 * len(PATCHES), 3), np.uint8)
+    for i, colour in enumerate(PATCHES):
+        img[:, 40 * i:40 * (i + 1)] = colour
+    kwargs = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        kwargs["quality"] = 100
+        kwargs["subsampling"] = 0  # full-resolution colour: flat patches come back exact
+    Image.fromarray(img).save(path, fmt, **kwargs)
+
+
+def _patch_colours(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        assert "icc_profile" not in im.info  # the profile itself is gone
+        img = np.asarray(im.convert("RGB"), float)
+    return np.array([img[20, 40 * i + 20] for i in range(len(PATCHES))])
+
+
+@pytest.mark.parametrize("fmt, suffix", [("PNG", ".png"), ("JPEG", ".jpg")])
+def test_a_display_p3_photo_keeps_its_colours_in_srgb(tmp_path: Path, fmt, suffix) -> None:
+    src = tmp_path / f"phone{suffix}"
+    _patches_photo(src, plant.display_p3_icc(), fmt)
+    result = process_file(src, tmp_path / "out" / "phone", NoFaces(), Options())
+    assert result.status == "ok", result.error
+    got = _patch_colours(Path(result.output))
+    expected = plant.p3_to_srgb(np.array(PATCHES))
+    assert np.abs(got - expected).max() <= 3  # the same colours, now as sRGB values
+    # and not the P3 numbers copied as they were (what dropping the profile alone would do)
+    assert np.abs(got[1:] - np.array(PATCHES[1:])).max(axis=1).min() >= 10
+
+
+def test_an_untagged_photo_keeps_its_values(tmp_path: Path) -> None:
+    src = tmp_path / "plain.png"
+    _patches_photo(src, None, "PNG")
+    result = process_file(src, tmp_path / "out" / "plain", NoFaces(), Options())
+    assert result.status == "ok", result.error
+    assert np.array_equal(_patch_colours(Path(result.output)), np.array(PATCHES, float))
