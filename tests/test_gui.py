@@ -181,6 +181,26 @@ def test_broken_and_unsupported_files_are_listed_with_the_reason(qtbot, make_win
     assert "Error" in window.placeholder.text()
 
 
+def test_a_dropped_folder_follows_no_link_the_command_line_would_not(
+        qtbot, make_window, tmp_path):
+    # A link in a folder of photos leads to a private photo elsewhere: the window must not
+    # read it (and offer a cleaned copy of it for export), exactly as the CLI refuses it.
+    window = make_window()
+    secret = save_jpeg(tmp_path / "elsewhere" / "private.jpg", textured(seed=4))
+    folder = tmp_path / "march"
+    save_jpeg(folder / "a.jpg", textured(seed=1))
+    (folder / "escape.jpg").symlink_to(secret)
+    (folder / "alias.jpg").symlink_to(folder / "a.jpg")  # stays inside the folder: read
+    (folder / "linked").symlink_to(secret.parent, target_is_directory=True)
+    load(qtbot, window, [folder])
+    rows = {i.path.name: i for i in window.model.items}
+    assert sorted(rows) == ["a.jpg", "alias.jpg", "escape.jpg", "linked"]
+    assert rows["a.jpg"].status is Status.READY and rows["alias.jpg"].status is Status.READY
+    assert rows["escape.jpg"].status is Status.ERROR
+    assert "outside the input folder" in rows["escape.jpg"].error
+    assert rows["linked"].status is Status.ERROR and "not followed" in rows["linked"].error
+
+
 def test_a_file_with_several_images_says_only_its_first_is_kept(qtbot, make_window, tmp_path):
     window = make_window()
     scan = tmp_path / "scan.tif"

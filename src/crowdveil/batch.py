@@ -21,9 +21,10 @@ from pathlib import Path
 
 from .detect import Detector, DetectorSettings, build_detector
 from .errors import CrowdveilError, VerifyError, first_line
-from .load import SUPPORTED_SUFFIXES, load_path
+from .load import load_path
 from .pipeline import FileResult, Options, display_path, process_file
 from .verify import verify_file
+from .walk import walk_folder
 from .write_clean import SUFFIX, output_format, output_target, remove_stale_temps
 
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
@@ -50,40 +51,13 @@ def _problem(path: Path, reason: str) -> FileResult:
     return FileResult(display_path(path), status="error", error=reason)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve(strict=True).is_relative_to(root)
-    except (OSError, RuntimeError):  # dangling link, loop (RuntimeError before Python 3.13)
-        return False
-
-
 def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterator[Path]:
-    """Photos under `folder`; links are followed only to files inside `folder` itself.
-
-    A link that leads out of the folder (or to a folder, or nowhere) is reported, never
-    followed: a folder of photos from elsewhere must not make crowdveil read other files.
-    """
-    root = folder.resolve()
-    for here_s, dirs, files in os.walk(folder, followlinks=False):
-        here = Path(here_s)
-        keep = []
-        for d in sorted(dirs):
-            if d.startswith(".") or here / d == skip:
-                continue
-            if (here / d).is_symlink():
-                problems.append(_problem(here / d, "link to a folder, not followed"))
-                continue
-            keep.append(d)
-        dirs[:] = keep
-        for name in sorted(files):
-            path = here / name
-            if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
-            if path.is_symlink() and not _inside(path, root):
-                problems.append(_problem(
-                    path, "link leads outside the input folder or nowhere, not followed"))
-                continue
-            yield path
+    """Photos under `folder`; refused links become problems, other file types are passed over."""
+    for entry in walk_folder(folder, skip):
+        if entry.reason is None:
+            yield entry.path
+        elif entry.problem:
+            problems.append(_problem(entry.path, entry.reason))
 
 
 def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = True) -> Plan:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -12,10 +11,10 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-from ..load import SUPPORTED_SUFFIXES
 from ..pipeline import Analysis
 from ..regions import Region
 from ..reveal import Finding
+from ..walk import walk_folder
 
 
 class Status(Enum):
@@ -83,30 +82,18 @@ class PhotoItem:
 def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, str | None]]:
     """(file, root it came from, reason it is skipped or None) for every dropped path.
 
-    Folders are walked like the CLI walks them (hidden entries skipped), but files of other
-    types are listed with a reason instead of vanishing silently.
+    Folders are walked as the CLI walks them (`walk.walk_folder`), but files of other types
+    are listed with a reason instead of vanishing silently.
     """
     for root in paths:
         if root.is_dir():
-            for here, dirs, files in os.walk(root, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.startswith("."):
-                        continue
-                    path = Path(here) / name
-                    yield path, root, _skip_reason(path)
+            for entry in walk_folder(root):
+                yield entry.path, root, entry.reason
         elif root.exists() or root.is_symlink():
             # a file dropped on its own is always tried: the decoder gives the real reason
             yield root, root, None
         else:
             yield root, root, "no such file"
-
-
-def _skip_reason(path: Path) -> str | None:
-    if path.suffix.lower() in SUPPORTED_SUFFIXES:
-        return None
-    kind = path.suffix.lower() or "no extension"
-    return f"not a photo type crowdveil reads ({kind})"
 
 
 class PhotoListModel(QAbstractListModel):

@@ -1,0 +1,60 @@
+"""Which files under a folder are photos crowdveil reads, and why the others are not.
+
+The CLI and the GUI walk folders through this one function, so a folder dropped on the window
+yields exactly the photos the command line would process. Links are followed only to files
+inside the folder itself: a folder of photos from elsewhere must not make crowdveil read (and
+write a cleaned copy of) some other file, such as a private photo a link points to.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .load import SUPPORTED_SUFFIXES
+
+LINK_TO_FOLDER = "link to a folder, not followed"
+LINK_OUTSIDE = "link leads outside the input folder or nowhere, not followed"
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path
+    reason: str | None  # why it is not read; None for a photo to process
+    problem: bool = False  # a reason to report as an error (a link), not just another file type
+
+
+def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
+    """Every file and refused link under `folder`, sorted, hidden entries and `skip` left out."""
+    root = folder.resolve()
+    for here_s, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(here_s)
+        keep = []
+        for d in sorted(dirs):
+            if d.startswith(".") or here / d == skip:
+                continue
+            if (here / d).is_symlink():
+                yield Entry(here / d, LINK_TO_FOLDER, problem=True)
+                continue
+            keep.append(d)
+        dirs[:] = keep
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = here / name
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                kind = path.suffix.lower() or "no extension"
+                yield Entry(path, f"not a photo type crowdveil reads ({kind})")
+            elif path.is_symlink() and not _inside(path, root):
+                yield Entry(path, LINK_OUTSIDE, problem=True)
+            else:
+                yield Entry(path, None)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):  # dangling link, loop (RuntimeError before Python 3.13)
+        return False
