@@ -34,11 +34,11 @@ def _patches_photo(path: Path, icc: bytes | None, fmt: str) -> None:
     Image.fromarray(img).save(path, fmt, **kwargs)
 
 
-def _patch_colours(path: Path) -> np.ndarray:
+def _patch_colours(path: Path, side: int = 40) -> np.ndarray:
     with Image.open(path) as im:
         assert "icc_profile" not in im.info  # the profile itself is gone
         img = np.asarray(im.convert("RGB"), float)
-    return np.array([img[20, 40 * i + 20] for i in range(len(PATCHES))])
+    return np.array([img[side // 2, side * i + side // 2] for i in range(len(PATCHES))])
 
 
 @pytest.mark.parametrize("fmt, suffix", [("PNG", ".png"), ("JPEG", ".jpg")])
@@ -60,3 +60,54 @@ def test_an_untagged_photo_keeps_its_values(tmp_path: Path) -> None:
     result = process_file(src, tmp_path / "out" / "plain", NoFaces(), Options())
     assert result.status == "ok", result.error
     assert np.array_equal(_patch_colours(Path(result.output)), np.array(PATCHES, float))
+
+
+HEIC_SIDE = 64
+
+
+def _heic_patches(path: Path, primaries: int, transfer: int = 13) -> None:
+    img = np.zeros((HEIC_SIDE, HEIC_SIDE * len(PATCHES), 3), np.uint8)
+    for i, colour in enumerate(PATCHES):
+        img[:, HEIC_SIDE * i:HEIC_SIDE * (i + 1)] = colour
+    # lossless, full-resolution colour: the patches' values come back within a level or two
+    Image.fromarray(img).save(path, "HEIF", quality=-1, chroma=444, color_primaries=primaries,
+                              transfer_characteristic=transfer, matrix_coefficients=6,
+                              full_range_flag=1, save_nclx_profile=True)
+
+
+def _heic_patch_colours(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        img = np.asarray(im.convert("RGB"), float)  # the values as stored, before any conversion
+    return np.array([img[HEIC_SIDE // 2, HEIC_SIDE * i + HEIC_SIDE // 2]
+                     for i in range(len(PATCHES))])
+
+
+def test_a_heic_tagged_display_p3_by_numbers_keeps_its_colours_in_srgb(tmp_path: Path) -> None:
+    # Phones may describe a wide-gamut HEIC by CICP numbers (nclx) instead of an ICC profile.
+    src = tmp_path / "phone.heic"
+    _heic_patches(src, primaries=12)  # 12: Display P3 (SMPTE EG 432-1), sRGB curve
+    as_stored = _heic_patch_colours(src)
+    result = process_file(src, tmp_path / "out" / "phone", NoFaces(), Options())
+    assert result.status == "ok", result.error
+    got = _patch_colours(Path(result.output), HEIC_SIDE)
+    assert np.abs(got - plant.p3_to_srgb(as_stored)).max() <= 3
+    assert np.abs(got[1:] - as_stored[1:]).max(axis=1).min() >= 10
+
+
+def test_a_heic_tagged_srgb_by_numbers_keeps_its_values(tmp_path: Path) -> None:
+    src = tmp_path / "plain.heic"
+    _heic_patches(src, primaries=1)  # 1: BT.709, the sRGB primaries
+    result = process_file(src, tmp_path / "out" / "plain", NoFaces(), Options())
+    assert result.status == "ok", result.error
+    got = _patch_colours(Path(result.output), HEIC_SIDE)
+    assert np.abs(got - _heic_patch_colours(src)).max() <= 1
+    assert result.notes == []
+
+
+def test_converting_from_the_srgb_primaries_changes_no_value() -> None:
+    from crowdveil import colour
+
+    levels = np.stack(np.meshgrid(np.arange(256), [0, 128, 255], indexing="ij"), -1)
+    pixels = np.concatenate([levels, levels[..., :1]], axis=-1).astype(np.uint8)
+    out = colour.to_srgb(pixels, colour.SRGB_PRIMARIES, colour.D65)
+    assert np.abs(out.astype(int) - pixels).max() <= 1
