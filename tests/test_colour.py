@@ -111,3 +111,27 @@ def test_converting_from_the_srgb_primaries_changes_no_value() -> None:
     pixels = np.concatenate([levels, levels[..., :1]], axis=-1).astype(np.uint8)
     out = colour.to_srgb(pixels, colour.SRGB_PRIMARIES, colour.D65)
     assert np.abs(out.astype(int) - pixels).max() <= 1
+
+
+def test_colour_numbers_that_describe_no_colour_space_leave_the_pixels_and_say_so() -> None:
+    from crowdveil import colour
+
+    pixels = np.array([PATCHES], np.uint8)
+    p3 = {"color_primaries": 12, "transfer_characteristics": 13,
+          "color_primary_red_x": 0.68, "color_primary_red_y": 0.32,
+          "color_primary_green_x": 0.265, "color_primary_green_y": 0.69,
+          "color_primary_blue_x": 0.15, "color_primary_blue_y": 0.06,
+          "color_primary_white_x": 0.3127, "color_primary_white_y": 0.329}
+    hostile = [
+        {**p3, "color_primary_green_x": 0.68, "color_primary_green_y": 0.32},  # red twice
+        {**p3, "color_primary_blue_x": float("nan")},
+        {**p3, "color_primary_white_x": 0.0},
+        {**p3, "transfer_characteristics": 16},  # PQ: HDR
+    ]
+    for nclx in hostile:
+        notes: list[str] = []
+        assert np.array_equal(colour.nclx_to_srgb(pixels, nclx, notes), pixels)
+        assert len(notes) == 1
+    notes = []
+    assert not np.array_equal(colour.nclx_to_srgb(pixels, p3, notes), pixels)
+    assert notes == []

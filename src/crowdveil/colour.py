@@ -15,6 +15,11 @@ Chromaticities = tuple[float, float, float, float, float, float]  # red x, y; gr
 SRGB_PRIMARIES: Chromaticities = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
 D65 = (0.3127, 0.3290)
 _ROWS_PER_CHUNK = 512  # bounds the float copy: a 100 MP picture never needs 1 GB at once
+# CICP transfer characteristics (ITU-T H.273) that are the sRGB curve or the BT.709 family,
+# which viewers show with the sRGB curve; PQ (16) and HLG (18) are HDR and would need tone
+# mapping.
+_SDR_TRANSFERS = {1, 2, 6, 13, 14, 15}
+_HDR_TRANSFERS = {16, 18}
 
 
 def rgb_to_xyz(primaries: Chromaticities, white: tuple[float, float]) -> np.ndarray:
@@ -51,3 +56,31 @@ def to_srgb(pixels: np.ndarray, primaries: Chromaticities, white: tuple[float, f
         rgb = out[y:y + _ROWS_PER_CHUNK, :, :3]
         rgb[...] = _encoded(_DECODE[rgb] @ matrix.T)
     return out
+
+
+def nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[str]) -> np.ndarray:
+    """Apply a HEIC's CICP/nclx colour description (as pillow-heif reports it: the primaries'
+    chromaticities, white point and transfer curve) so colours survive dropping it; what
+    cannot be converted is kept as stored, with a note."""
+    if not isinstance(nclx, dict) or nclx.get("color_primaries", 2) in (1, 2):
+        return pixels  # BT.709 primaries are sRGB's; 2 is "unspecified", read as sRGB
+    try:
+        primaries = tuple(float(nclx[f"color_primary_{c}_{a}"])
+                          for c in ("red", "green", "blue") for a in ("x", "y"))
+        white = (float(nclx["color_primary_white_x"]), float(nclx["color_primary_white_y"]))
+        transfer = int(nclx.get("transfer_characteristics", 2))
+    except (KeyError, TypeError, ValueError):
+        return pixels
+    if np.allclose(primaries, SRGB_PRIMARIES, atol=0.002):
+        return pixels
+    if transfer in _HDR_TRANSFERS:
+        notes.append("HDR colours (PQ/HLG) were kept as stored, not tone-mapped")
+        return pixels
+    if (transfer in _SDR_TRANSFERS and np.allclose(white, D65, atol=0.002)
+            and all(0 < v < 1 for v in primaries)):
+        try:
+            return to_srgb(pixels, primaries, white)  # type: ignore[arg-type]
+        except np.linalg.LinAlgError:  # primaries on one line: a file's numbers, not a space
+            pass
+    notes.append("unusual colour description; colours taken as sRGB")
+    return pixels

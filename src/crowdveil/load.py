@@ -99,37 +99,6 @@ def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
         return im
 
 
-# CICP transfer characteristics (ITU-T H.273) that are the sRGB curve or the BT.709 family,
-# which viewers show with the sRGB curve; PQ (16) and HLG (18) are HDR and would need tone
-# mapping.
-_SDR_TRANSFERS = {1, 2, 6, 13, 14, 15}
-_HDR_TRANSFERS = {16, 18}
-
-
-def _nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[str]) -> np.ndarray:
-    """Apply a HEIC's CICP/nclx colour description (primaries other than sRGB's, e.g. Display
-    P3) so colours survive dropping it from the output."""
-    if not isinstance(nclx, dict) or nclx.get("color_primaries", 2) in (1, 2):
-        return pixels  # BT.709 primaries are sRGB's; 2 is "unspecified", read as sRGB
-    try:
-        primaries = tuple(float(nclx[f"color_primary_{c}_{a}"])
-                          for c in ("red", "green", "blue") for a in ("x", "y"))
-        white = (float(nclx["color_primary_white_x"]), float(nclx["color_primary_white_y"]))
-        transfer = int(nclx.get("transfer_characteristics", 2))
-    except (KeyError, TypeError, ValueError):
-        return pixels
-    if np.allclose(primaries, colour.SRGB_PRIMARIES, atol=0.002):
-        return pixels
-    if transfer in _HDR_TRANSFERS:
-        notes.append("HDR colours (PQ/HLG) were kept as stored, not tone-mapped")
-        return pixels
-    if (transfer not in _SDR_TRANSFERS or not np.allclose(white, colour.D65, atol=0.002)
-            or not all(0 < v < 1 for v in primaries)):
-        notes.append("unusual colour description; colours taken as sRGB")
-        return pixels
-    return colour.to_srgb(pixels, primaries, white)  # type: ignore[arg-type]
-
-
 def _to_8bit_array(im: Image.Image) -> np.ndarray:
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
@@ -176,7 +145,7 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
             srgb = _to_srgb(upright, notes)
             pixels = _to_8bit_array(srgb)
             if not im.info.get("icc_profile"):  # a profile, when there is one, has been applied
-                pixels = _nclx_to_srgb(pixels, im.info.get("nclx_profile"), notes)
+                pixels = colour.nclx_to_srgb(pixels, im.info.get("nclx_profile"), notes)
             return Loaded(pixels, fmt, orientation, notes)
     except LoadError:
         raise
