@@ -39,10 +39,20 @@ def _linear(values: np.ndarray) -> np.ndarray:
 _DECODE = _linear(np.arange(256, dtype=np.float64)).astype(np.float32)
 
 
-def _encoded(linear: np.ndarray) -> np.ndarray:
-    v = np.clip(linear, 0.0, 1.0)
+def _encode_table(steps: int = 65536) -> np.ndarray:
+    v = np.linspace(0.0, 1.0, steps)
     v = np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
     return np.clip(v * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+# A table, not the power function per pixel: 65,536 linear steps are finer than any 8-bit
+# level, even near black, and a 12 MP picture converts in a fraction of the time.
+_ENCODE = _encode_table()
+
+
+def _encoded(linear: np.ndarray) -> np.ndarray:
+    steps = len(_ENCODE) - 1
+    return _ENCODE[(np.clip(linear, 0.0, 1.0) * steps + 0.5).astype(np.uint16)]
 
 
 def to_srgb(pixels: np.ndarray, primaries: Chromaticities, white: tuple[float, float] = D65
