@@ -9,6 +9,8 @@ fuzz/run_fuzz.py. Every file that ever broke the rules is replayed from tests/re
 from __future__ import annotations
 
 import itertools
+import struct
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -92,6 +94,22 @@ def test_inspection_of_a_mutated_file_names_damage_instead_of_crashing(name: str
             assert str(exc) and "\n" not in str(exc)
             return
     assert all("\n" not in f.text for f in found)
+
+
+def test_an_exif_tag_claiming_millions_of_values_is_unreadable_not_a_memory_bomb() -> None:
+    # piexif builds a format string as long as a tag's claimed count before reading it: this
+    # SHORT tag claiming 50 million values in a 26-byte block would cost it 50 MB (a fuzzed
+    # HEIC's counts took a worker to 23 GB).
+    entry = struct.pack(">HHLL", 0x010F, 3, 50_000_000, 0)  # Make, SHORT
+    raw = b"MM\x00\x2a" + struct.pack(">LH", 8, 1) + entry + b"\x00" * 4
+    tracemalloc.start()
+    try:
+        found = reveal.exif_findings(b"Exif\x00\x00" + raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
+    assert [f.text for f in found] == [f"EXIF block ({len(raw)} bytes, unreadable)"]
 
 
 REGRESSION_FILES = sorted(p for p in REGRESSIONS.glob("*") if p.suffix not in (".txt", ".md"))

@@ -6,6 +6,7 @@ Read-only: it walks the container and the EXIF of the input, it never changes an
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 
 import piexif
@@ -74,10 +75,53 @@ def _gps(gps: dict) -> Finding | None:
     return Finding("gps", f"GPS data ({len(gps)} fields)")
 
 
+# Bytes per value of each TIFF field type; piexif reads the IFDs named below.
+_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+_SUB_IFD_TAGS = (34665, 34853, 40965)  # Exif, GPS, Interoperability
+_MAX_IFDS = 16
+
+
+def _exif_counts_fit(raw: bytes) -> bool:
+    """Whether every tag of the IFDs piexif reads claims no more data than the block holds.
+
+    piexif builds a format string as long as a tag's claimed count before it reads a value, so
+    one hostile count (a fuzzed HEIC had billions) makes it allocate gigabytes.
+    """
+    order = {b"II": "<", b"MM": ">"}.get(raw[:2])
+    if order is None or len(raw) < 8:
+        return False
+    try:
+        first = struct.unpack(order + "L", raw[4:8])[0]
+        todo, seen = [first], set()
+        while todo:
+            offset = todo.pop()
+            if offset == 0 or offset in seen:
+                continue
+            seen.add(offset)
+            if len(seen) > _MAX_IFDS:
+                return False
+            (count,) = struct.unpack(order + "H", raw[offset:offset + 2])
+            for i in range(count):
+                entry = raw[offset + 2 + 12 * i:offset + 14 + 12 * i]
+                tag, kind, values, pointer = struct.unpack(order + "HHLL", entry)
+                if values * _TYPE_SIZE.get(kind, 1) > len(raw):
+                    return False
+                if tag in _SUB_IFD_TAGS:
+                    todo.append(pointer)
+            after = offset + 2 + 12 * count
+            if offset == first and len(raw) >= after + 4:  # the thumbnail's IFD ("1st")
+                todo.append(struct.unpack(order + "L", raw[after:after + 4])[0])
+    except struct.error:  # an IFD or entry runs past the end of the block
+        return False
+    return True
+
+
 def exif_findings(raw: bytes) -> list[Finding]:
     """Findings from an EXIF block (with or without the 'Exif\\0\\0' prefix)."""
     if raw.startswith(b"Exif\x00\x00"):
         raw = raw[6:]
+    if not _exif_counts_fit(raw):
+        return [Finding("exif", f"EXIF block ({len(raw)} bytes, unreadable)")]
     try:
         exif = piexif.load(raw)
     except Exception:  # hostile or vendor-mangled EXIF: still say it is there
