@@ -15,6 +15,7 @@ import argparse
 import faulthandler
 import hashlib
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -26,6 +27,13 @@ sys.path.insert(0, str(REPO))
 from fuzz.harness import StubDetector, check_case, mutate, random_ops, seeds  # noqa: E402
 
 REGRESSIONS = REPO / "tests" / "regressions"
+# A case whose peak memory climbs this far is a memory bomb, even when it ends well: left to
+# run, one took the fuzzer to 23 GB and an OOM kill without a word.
+MEMORY_BOMB_MB = 1024
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             data = mutate(files[name], random_ops(rng))
             last.write_bytes(data)
             faulthandler.dump_traceback_later(args.hang_seconds, exit=True)
+            peak = _peak_mb()
             problem = check_case(data, name, detector, Path(tmp) / str(cases))
             faulthandler.cancel_dump_traceback_later()
+            if problem is None and _peak_mb() - peak > MEMORY_BOMB_MB:
+                problem = f"memory: peak grew by {_peak_mb() - peak:.0f} MB on one case"
             cases += 1
             if problem:
                 found += 1
