@@ -54,7 +54,7 @@ def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
     for member in getattr(_detector, "members", [_detector]):
         for name, attr, value in overrides:
             if member.name == name:
-                setattr(member, attr, type(getattr(member, attr))(value))
+                setattr(member, attr, _literal(value))
 
 
 def _analyse(path: str) -> dict:
@@ -210,6 +210,29 @@ def build_mosaics(data: Path, truth: dict, count: int) -> tuple[list[Path], dict
 # ------------------------------------------------------------------------------------------
 
 
+def _literal(text: str) -> object:
+    """A --set value: a Python literal (2.5, False, None) or else the text itself ("coarse")."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _settable(member: str) -> set[str]:
+    """The constructor settings of a detector member, which --set may change."""
+    import inspect
+
+    from crowdveil.detect.blazeface import BlazeFaceDetector
+    from crowdveil.detect.centerface import CenterFaceDetector
+
+    cls = {"centerface": CenterFaceDetector, "blazeface": BlazeFaceDetector}.get(member)
+    if cls is None:
+        return set()
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "model_path", "threads"}
+
+
 def _override(text: str) -> tuple[str, str, str]:
     target, _, value = text.partition("=")
     name, _, attr = target.partition(".")
@@ -233,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
                    metavar="MEMBER.ATTR=VALUE",
                    help="set a detector attribute, e.g. centerface.mirror=coarse (repeatable)")
     args = p.parse_args(argv)
+    for name, attr, _ in args.set:
+        if attr not in _settable(name):
+            p.error(f"--set {name}.{attr}: {name} has no such setting "
+                    f"(one of: {', '.join(sorted(_settable(name)))})")
     if args.threshold is None:
         from crowdveil.detect import DEFAULT_THRESHOLD
 
