@@ -23,10 +23,23 @@ class NoFaces:
         return []
 
 
-def _patches_photo(path: Path, icc: bytes | None, fmt: str) -> None:
-    img = np.zeros((40, 40 * len(PATCHES), 3), np.uint8)
+def _patches(side: int) -> np.ndarray:
+    """PATCHES side by side, each `side` px square."""
+    img = np.zeros((side, side * len(PATCHES), 3), np.uint8)
     for i, colour in enumerate(PATCHES):
-        img[:, 40 * i:40 * (i + 1)] = colour
+        img[:, side * i:side * (i + 1)] = colour
+    return img
+
+
+def _read_patches(path: Path, side: int) -> np.ndarray:
+    """The colour at the centre of each patch of a `_patches(side)` picture, as decoded."""
+    with Image.open(path) as im:
+        img = np.asarray(im.convert("RGB"), float)
+    return np.array([img[side // 2, side * i + side // 2] for i in range(len(PATCHES))])
+
+
+def _patches_photo(path: Path, icc: bytes | None, fmt: str) -> None:
+    img = _patches(40)
     kwargs = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":
         kwargs["quality"] = 100
@@ -35,10 +48,10 @@ def _patches_photo(path: Path, icc: bytes | None, fmt: str) -> None:
 
 
 def _patch_colours(path: Path, side: int = 40) -> np.ndarray:
+    """`_read_patches` of a clean output, which must carry no profile of its own."""
     with Image.open(path) as im:
         assert "icc_profile" not in im.info  # the profile itself is gone
-        img = np.asarray(im.convert("RGB"), float)
-    return np.array([img[side // 2, side * i + side // 2] for i in range(len(PATCHES))])
+    return _read_patches(path, side)
 
 
 @pytest.mark.parametrize("fmt, suffix", [("PNG", ".png"), ("JPEG", ".jpg")])
@@ -66,27 +79,18 @@ HEIC_SIDE = 64
 
 
 def _heic_patches(path: Path, primaries: int, transfer: int = 13) -> None:
-    img = np.zeros((HEIC_SIDE, HEIC_SIDE * len(PATCHES), 3), np.uint8)
-    for i, colour in enumerate(PATCHES):
-        img[:, HEIC_SIDE * i:HEIC_SIDE * (i + 1)] = colour
+    img = _patches(HEIC_SIDE)
     # lossless, full-resolution colour: the patches' values come back within a level or two
     Image.fromarray(img).save(path, "HEIF", quality=-1, chroma=444, color_primaries=primaries,
                               transfer_characteristic=transfer, matrix_coefficients=6,
                               full_range_flag=1, save_nclx_profile=True)
 
 
-def _heic_patch_colours(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        img = np.asarray(im.convert("RGB"), float)  # the values as stored, before any conversion
-    return np.array([img[HEIC_SIDE // 2, HEIC_SIDE * i + HEIC_SIDE // 2]
-                     for i in range(len(PATCHES))])
-
-
 def test_a_heic_tagged_display_p3_by_numbers_keeps_its_colours_in_srgb(tmp_path: Path) -> None:
     # Phones may describe a wide-gamut HEIC by CICP numbers (nclx) instead of an ICC profile.
     src = tmp_path / "phone.heic"
     _heic_patches(src, primaries=12)  # 12: Display P3 (SMPTE EG 432-1), sRGB curve
-    as_stored = _heic_patch_colours(src)
+    as_stored = _read_patches(src, HEIC_SIDE)  # the values as stored, before any conversion
     result = process_file(src, tmp_path / "out" / "phone", NoFaces(), Options())
     assert result.status == "ok", result.error
     got = _patch_colours(Path(result.output), HEIC_SIDE)
@@ -100,7 +104,7 @@ def test_a_heic_tagged_srgb_by_numbers_keeps_its_values(tmp_path: Path) -> None:
     result = process_file(src, tmp_path / "out" / "plain", NoFaces(), Options())
     assert result.status == "ok", result.error
     got = _patch_colours(Path(result.output), HEIC_SIDE)
-    assert np.abs(got - _heic_patch_colours(src)).max() <= 1
+    assert np.abs(got - _read_patches(src, HEIC_SIDE)).max() <= 1
     assert result.notes == []
 
 
