@@ -16,6 +16,7 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from . import colour
 from .errors import LoadError
+from .redact import scrub_hidden_colour
 
 DEFAULT_MAX_PIXELS = 120_000_000
 
@@ -106,8 +107,9 @@ def _to_8bit_array(im: Image.Image) -> np.ndarray:
         top = 65535.0 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255.0
         grey = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(grey[..., None], 3, axis=2)
-    if mode == "P":
-        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if mode in ("P", "L", "RGB") and "transparency" in im.info:
+        # a palette's transparent entries, or a PNG colour key: alpha, which keeps them unseen
+        im = im.convert("RGBA")
     elif mode in ("LA", "PA", "RGBa", "La"):
         im = im.convert("RGBA")
     elif mode not in ("RGB", "RGBA"):
@@ -117,7 +119,9 @@ def _to_8bit_array(im: Image.Image) -> np.ndarray:
         raise LoadError(f"unsupported pixel format {mode}")
     if arr.shape[2] == 4 and arr[..., 3].min() == 255:
         arr = arr[..., :3]  # an all-opaque alpha channel carries nothing worth keeping
-    return np.ascontiguousarray(arr)
+    # The detector and the preview must see only what shows: a face hidden under alpha 0 would
+    # otherwise be found, and its redaction (opaque, see redact) would show where it was.
+    return np.ascontiguousarray(scrub_hidden_colour(arr))
 
 
 def _note_other_images(im: Image.Image, notes: list[str]) -> None:
@@ -158,12 +162,22 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
         raise LoadError(f"cannot decode image: {reason}") from exc
 
 
-def load_path(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, Loaded]:
-    """Read a file once and decode it; returns the raw bytes (for inspection) and the pixels."""
+def read_input(path: Path) -> bytes:
+    """A photo's bytes, read once: everything later (digest, metadata, pixels) comes from them."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     if not data:
         raise LoadError("file is empty")
-    return data, decode(io.BytesIO(data), max_pixels)
+    return data
+
+
+def decode_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
+    return decode(io.BytesIO(data), max_pixels)
+
+
+def load_path(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, Loaded]:
+    """Read a file once and decode it; returns the raw bytes (for inspection) and the pixels."""
+    data = read_input(path)
+    return data, decode_bytes(data, max_pixels)

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import WriteError, display_path
+from .redact import scrub_hidden_colour
 
 OutFormat = Literal["jpeg", "png", "webp"]
 SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
@@ -48,14 +49,16 @@ MAX_SIDE = {"jpeg": 65500, "png": 2**31 - 1, "webp": 16383}
 def encode(pixels: np.ndarray, fmt: OutFormat, quality: int = DEFAULT_QUALITY) -> bytes:
     """Encode H x W x 3|4 uint8 pixels; the result holds image data and nothing else.
 
-    Raises WriteError when the format cannot hold the picture (too many pixels per side).
+    Colour that transparency hides is destroyed first (`scrub_hidden_colour`): every output
+    passes through here, so no caller can forget it. Raises WriteError when the format cannot
+    hold the picture (too many pixels per side).
     """
     h, w = pixels.shape[:2]
     if fmt in MAX_SIDE and max(h, w) > MAX_SIDE[fmt]:
         raise WriteError(f"picture is {w}x{h}: too large for a {fmt.upper()} output "
                          f"(at most {MAX_SIDE[fmt]} pixels per side)")
     try:
-        return _encode(pixels, fmt, quality)
+        return _encode(scrub_hidden_colour(pixels), fmt, quality)
     except (OSError, SystemError) as exc:  # the encoder refused: one line, not a crash
         raise WriteError(f"cannot encode the cleaned picture as {fmt.upper()}: {exc}") from exc
 
