@@ -112,7 +112,7 @@ def test_killed_batch_leaves_only_whole_files_and_a_rerun_finishes_it(
     assert _sha_tree(photos) == before
 
 
-def test_rerun_reports_an_existing_output_that_fails_verification(
+def test_rerun_reports_an_output_changed_since_it_was_written_and_keeps_it(
     photos: Path, tmp_path: Path
 ) -> None:
     one = photos / "day1" / "IMG_0000.jpg"
@@ -124,7 +124,7 @@ def test_rerun_reports_an_existing_output_that_fails_verification(
     assert rerun.returncode == 1
     lines = [ln for ln in rerun.stderr.splitlines() if ln.startswith("crowdveil: error:")]
     assert len(lines) == 1
-    assert "existing output fails verification" in lines[0] and "IMG_0000.jpg" in lines[0]
+    assert "not a file crowdveil wrote" in lines[0] and "IMG_0000.jpg" in lines[0]
     assert done.read_bytes().endswith(b"appended after crowdveil wrote it")  # not ours to delete
 
 

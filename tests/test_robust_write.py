@@ -18,6 +18,7 @@ from PIL import Image
 
 from crowdveil import batch, cli, pipeline
 from crowdveil.pipeline import Options, process_file
+from crowdveil.record import RECORD_NAME
 from crowdveil.verify import verify_file
 from crowdveil.write_clean import TEMP_PREFIX
 from fuzz.harness import StubDetector
@@ -39,7 +40,9 @@ def photo(tmp_path: Path) -> Path:
 
 
 def _everything(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.rglob("*") if p.name != RECORD_NAME)
 
 
 class _HalfThenFull:

@@ -9,17 +9,18 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, VerifyError, first_line
-from .load import load_path
-from .pipeline import FileResult, Options, display_path, process_file
-from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401 (BatchError: part of batch's API)
-from .verify import verify_file
+from .errors import CrowdveilError, first_line
+from .load import read_input
+from .pipeline import FileResult, Options, analyse, display_path, export
+from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401
+from .record import Record, digest_bytes, settings_key
 from .walk import walk_folder
-from .write_clean import SUFFIX, output_format, output_target, remove_stale_temps
+from .write_clean import SUFFIX, remove_stale_temps
 
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
 
@@ -28,7 +29,10 @@ DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes 
 class Job:
     source: Path
     target_base: Path  # output path without its suffix (chosen once the format is known)
-    resume: bool = True  # an existing output that verifies clean counts as done ("skipped")
+    resume: bool = True  # an output the record proves was made from this photo is "skipped"
+    record_root: Path | None = None  # the output folder whose record says what we wrote
+    renamed: bool = False  # --rename: a random name, so resume looks the photo up by digest
+    key: str = ""  # what decides the output's pixels (record.settings_key); set by `run`
 
 
 @dataclass
@@ -55,7 +59,7 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
     out_resolved = outdir.resolve()
     jobs: list[Job] = []
     problems: list[FileResult] = []
-    taken: set[Path] = set()
+    taken: set[str] = set()
     sources: list[tuple[Path, Path]] = []  # (file, path relative to outdir)
     for arg in paths:
         if arg.is_dir():
@@ -66,12 +70,12 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
             sources.append((arg, Path(arg.name)))
         else:
             problems.append(_problem(arg, "no such file"))
-    inputs = set()
+    inputs: set[str] = set()
     for s, _ in sources:
         try:
-            inputs.add(s.resolve())
+            inputs.add(_fold(s.resolve()))
         except (OSError, RuntimeError):
-            inputs.add(s.absolute())
+            inputs.add(_fold(s.absolute()))
     for source, rel in sources:
         stem = secrets.token_hex(6) if rename else Path(rel.name).stem
         base = outdir / rel.parent / stem
@@ -79,18 +83,27 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
         while _collides(base, taken, inputs):
             base = outdir / rel.parent / f"{stem}_{n}"
             n += 1
-        taken.add(base)
-        jobs.append(Job(source, base, resume=resume and not rename))
+        taken.add(_fold(base))
+        jobs.append(Job(source, base, resume=resume, record_root=outdir, renamed=rename))
     return Plan(jobs, problems)
 
 
-def _collides(base: Path, taken: set[Path], inputs: set[Path]) -> bool:
-    if base in taken:
+def _fold(path: Path) -> str:
+    """A path as a case-insensitive filesystem (Windows, macOS) compares it.
+
+    Planning every name as if the filesystem were case-insensitive costs a `_2` suffix at
+    worst; not doing so lets IMG_1.jpg and img_1.jpg be planned as two outputs that are one file.
+    """
+    return os.path.normcase(str(path)).casefold()
+
+
+def _collides(base: Path, taken: set[str], inputs: set[str]) -> bool:
+    if _fold(base) in taken:
         return True
     # never write beside an input under its own name, whatever suffix the output gets
     for s in SUFFIX.values():
         try:
-            if base.with_name(base.name + s).resolve() in inputs:
+            if _fold(base.with_name(base.name + s).resolve()) in inputs:
                 return True
         except (OSError, RuntimeError):
             return True
@@ -117,44 +130,53 @@ def _existing_outputs(job: Job) -> list[Path]:
     return found
 
 
-def _already_done(job: Job, options: Options) -> FileResult | None:
-    """A `skipped` row if this job's output exists from an earlier run and verifies clean.
+def _already_done(job: Job, record: Record, digest: str) -> FileResult | None:
+    """A `skipped` row if the record proves an existing output was made from these very input
+    bytes with these settings, and that the file is still exactly what was written.
 
-    An existing output that fails verification is reported, never taken as done.
+    Anything short of that proof (a file we did not write, another photo's output under this
+    name, an output made with other settings or from a since-changed photo) is redone.
     """
-    data, image = load_path(job.source, options.max_pixels)
-    del data
-    fmt = output_format(image.format, image.has_alpha)
-    target = output_target(job.target_base, image.format, image.has_alpha)
-    if not os.path.lexists(target):
-        return None
-    h, w = image.pixels.shape[:2]
-    name = display_path(target)
-    if target.is_symlink() or not target.is_file():
-        raise VerifyError(f"output exists and is not a plain file: {name}")
-    try:
-        verify_file(target, fmt, w, h)
-    except VerifyError as exc:
-        raise VerifyError(
-            f"existing output fails verification ({exc}): {name}; delete it or use --overwrite"
-        ) from exc
-    return FileResult(display_path(job.source), output=name, status="skipped", width=w, height=h)
+    for path in _existing_outputs(job):
+        fact = record.proof(path, digest, job.key)
+        if fact is not None:
+            return FileResult(display_path(job.source), output=display_path(path),
+                              status="skipped", width=fact.width, height=fact.height)
+    if job.renamed:
+        found = record.find(job.target_base.parent, digest, job.key)
+        if found is not None:
+            path, fact = found
+            return FileResult(display_path(job.source), output=display_path(path),
+                              status="skipped", width=fact.width, height=fact.height)
+    return None
 
 
 def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
     """Resume check, then the whole pipeline; never raises for a bad file."""
     try:
-        if job.resume and not options.overwrite and _existing_outputs(job):
-            done = _already_done(job, options)
+        data = read_input(job.source)
+        record = Record(job.record_root) if job.record_root is not None else None
+        if record is not None and job.resume and not options.overwrite:
+            done = _already_done(job, record, digest_bytes(data))
             if done is not None:
                 return done
-        return process_file(job.source, job.target_base, detector, options)
+        analysis = analyse(job.source, detector, options.max_pixels, data=data)
+        return export(analysis, job.target_base, options, record=record, key=job.key,
+                      replace_ours=job.resume)
     except CrowdveilError as exc:
         return _problem(job.source, first_line(str(exc)))
     except MemoryError:
         return _problem(job.source, "not enough memory to process this photo")
     except Exception as exc:  # a bug must cost one file, not the batch
         return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
+
+
+def batch_key(options: Options, settings: DetectorSettings) -> str:
+    """Everything that decides a batch output's pixels: a rerun that changes any of it redoes
+    the photos (the version stands for the models and the head geometry)."""
+    return settings_key(tool=f"crowdveil {__version__}", method=options.method,
+                        quality=options.quality, threshold=settings.threshold,
+                        paranoid=settings.paranoid, members=list(settings.members))
 
 
 def run(
@@ -177,6 +199,8 @@ def run(
     """
     settings = settings or DetectorSettings()
     results: list[FileResult] = []
+    key = batch_key(options, settings)
+    jobs = [job if job.key else replace(job, key=key) for job in jobs]
 
     def done(result: FileResult) -> None:
         results.append(result)

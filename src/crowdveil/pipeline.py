@@ -19,7 +19,8 @@ from . import reveal
 from .containers import ContainerError
 from .detect import Detector
 from .errors import CrowdveilError, WriteError, display_path
-from .load import DEFAULT_MAX_PIXELS, Loaded, load_path
+from .load import DEFAULT_MAX_PIXELS, Loaded, decode_bytes, load_path
+from .record import Record, digest_bytes
 from .redact import Method, redact
 from .regions import Region, clip_region, regions_from_detections
 from .verify import verify_file
@@ -61,6 +62,9 @@ class Analysis:
     regions: list[Region]
     findings: list[reveal.Finding]
     stages: Stages = field(default_factory=dict)
+    # SHA-256 of the very bytes that were decoded: what the regions were found in. An export
+    # that reads the file again must find these bytes, or it would redact another picture.
+    digest: str = ""
 
     @property
     def width(self) -> int:
@@ -73,7 +77,7 @@ class Analysis:
 
 @dataclass
 class FileResult:
-    """One row of the report (schema version 1)."""
+    """One photo's outcome; `to_json` is its row of the report (`report.py`, schema version 2)."""
 
     input: str
     output: str | None = None
@@ -86,41 +90,41 @@ class FileResult:
     notes: list[str] = field(default_factory=list)  # what the user should know about the output
     stages: Stages = field(default_factory=dict)  # not part of the report schema
 
-    def to_json(self) -> dict:
-        return {
-            "input": self.input,
-            "output": self.output,
-            "status": self.status,
-            "error": self.error,
-            "width": self.width,
-            "height": self.height,
-            "regions": [r.to_json() for r in self.regions],
-            "metadata_found": list(self.metadata_found),
-            "notes": list(self.notes),
-        }
+    def to_json(self, *, details: bool = False, hide_input: bool = False) -> dict:
+        """The report row: counts of what was removed, never the values unless `details`."""
+        from .report import row  # report builds on this class
+
+        return row(self, details=details, hide_input=hide_input)
 
 
-def inspect_bytes(data: bytes) -> list[reveal.Finding]:
+def inspect_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[reveal.Finding]:
     try:
-        return reveal.findings(data)
+        return reveal.findings(data, max_pixels)
     except (ContainerError, CrowdveilError) as exc:
         return [reveal.Finding("damaged", f"container damaged: {exc}")]
     except Exception as exc:  # inspection must never be why a photo is not cleaned
         return [reveal.Finding("damaged", f"metadata unreadable: {type(exc).__name__}")]
 
 
-def analyse(path: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS) -> Analysis:
-    """Load and detect: the regions that would be destroyed, in upright output pixels."""
+def analyse(
+    path: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
+    data: bytes | None = None,
+) -> Analysis:
+    """Load and detect: the regions that would be destroyed, in upright output pixels.
+
+    `data`: the file's bytes when the caller has read them already (they are what is decoded).
+    """
     stages: Stages = {}
     with _timed(stages, "decode"):
-        data, image = load_path(path, max_pixels)
+        data, image = load_path(path, max_pixels) if data is None else (
+            data, decode_bytes(data, max_pixels))
     with _timed(stages, "inspect"):
-        findings = inspect_bytes(data)
+        findings = inspect_bytes(data, max_pixels)
     h, w = image.pixels.shape[:2]
     with _timed(stages, "detect"):
         detections = detector.detect(np.ascontiguousarray(image.pixels[..., :3]))
     regions = regions_from_detections(detections, w, h)
-    return Analysis(path, image, regions, findings, stages)
+    return Analysis(path, image, regions, findings, stages, digest=digest_bytes(data))
 
 
 def output_path(analysis: Analysis, target_base: Path) -> Path:
@@ -133,8 +137,16 @@ def export(
     target_base: Path,
     options: Options,
     regions: list[Region] | None = None,
+    record: Record | None = None,
+    key: str = "",
+    replace_ours: bool = False,
 ) -> FileResult:
-    """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits)."""
+    """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits).
+
+    With a `record`, the output is recorded (its digest, the input's digest and `key`) before
+    it appears, so a later run can prove what it is. `replace_ours`: an existing file at the
+    target may be replaced if the record shows we wrote it (a stale output of ours).
+    """
     stages = dict(analysis.stages)
     result = FileResult(
         input=display_path(analysis.path), width=analysis.width, height=analysis.height,
@@ -148,6 +160,13 @@ def export(
     target = output_path(analysis, target_base)
     if _same_file(target, analysis.path):
         raise WriteError(f"output would replace the input: {display_path(target)}")
+    overwrite = options.overwrite
+    if not overwrite and os.path.lexists(target):
+        if not (replace_ours and record is not None and record.wrote(target)):
+            raise WriteError(
+                "output exists and is not a file crowdveil wrote (changed since, or from "
+                f"elsewhere); delete it or use --overwrite: {display_path(target)}")
+        overwrite = True
     with _timed(stages, "redact"):
         pixels = redact(analysis.image.pixels, clipped, options.method)
     with _timed(stages, "encode"):
@@ -156,9 +175,12 @@ def export(
     def check(written: Path) -> None:
         with _timed(stages, "verify"):
             verify_file(written, fmt, analysis.width, analysis.height)
+        if record is not None:  # before the rename: an output never exists unrecorded
+            record.add(target, digest_bytes(data), analysis.digest, key,
+                       analysis.width, analysis.height)
 
     with _timed(stages, "write"):
-        write_atomic(data, target, overwrite=options.overwrite, check=check)
+        write_atomic(data, target, overwrite=overwrite, check=check)
     stages["write"] -= stages.get("verify", 0.0)
     result.output = display_path(target)
     return result

@@ -220,12 +220,12 @@ def _webp(data: bytes) -> list[Finding]:
     return found
 
 
-def _via_pillow(data: bytes) -> list[Finding]:
+def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
     """TIFF and HEIF keep metadata in structures Pillow already parses for us."""
     from .load import open_image  # local: load imports this module too
 
     found: list[Finding] = []
-    with open_image(io.BytesIO(data)) as im:
+    with open_image(io.BytesIO(data), max_pixels) as im:
         info = dict(im.info)
         exif = info.get("exif")
         if not exif:
@@ -249,8 +249,12 @@ def _via_pillow(data: bytes) -> list[Finding]:
     return found
 
 
-def findings(data: bytes) -> list[Finding]:
-    """Everything private-looking in a file's bytes; raises ContainerError on a broken container."""
+def findings(data: bytes, max_pixels: int | None = None) -> list[Finding]:
+    """Everything private-looking in a file's bytes; raises ContainerError on a broken container.
+
+    `max_pixels`: the size limit the photo is cleaned under (a photo allowed past the default
+    by --max-megapixels must not lose its findings to the default limit).
+    """
     kind = containers.sniff(data)
     if kind == "jpeg":
         return _jpeg(data)
@@ -258,4 +262,6 @@ def findings(data: bytes) -> list[Finding]:
         return _png(data)
     if kind == "webp":
         return _webp(data)
-    return _via_pillow(data)
+    from .load import DEFAULT_MAX_PIXELS  # local: load imports this module too
+
+    return _via_pillow(data, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)

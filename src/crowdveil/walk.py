@@ -27,13 +27,18 @@ class Entry:
 
 
 def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
-    """Every file and refused link under `folder`, sorted, hidden entries and `skip` left out."""
+    """Every file and refused link under `folder`, sorted, hidden entries and `skip` left out.
+
+    `skip` (the output folder) is compared with each folder's resolved path, so an output
+    folder inside the input is never read back, however either was given.
+    """
+    skip = skip.resolve() if skip is not None else None
     root = folder.resolve()
     for here_s, dirs, files in os.walk(folder, followlinks=False):
         here = Path(here_s)
         keep = []
         for d in sorted(dirs):
-            if d.startswith(".") or here / d == skip:
+            if d.startswith(".") or (skip is not None and _same(here / d, skip)):
                 continue
             if (here / d).is_symlink():
                 yield Entry(here / d, LINK_TO_FOLDER, problem=True)
@@ -51,6 +56,14 @@ def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
                 yield Entry(path, LINK_OUTSIDE, problem=True)
             else:
                 yield Entry(path, None)
+
+
+def _same(path: Path, resolved: Path) -> bool:
+    """Whether `path`, given relative, with `./` or `..` or through a link, is `resolved`."""
+    try:
+        return path.resolve() == resolved
+    except (OSError, RuntimeError):
+        return False
 
 
 def _inside(path: Path, root: Path) -> bool:

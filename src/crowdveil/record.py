@@ -1,0 +1,191 @@
+"""What crowdveil wrote into an output folder, so that a rerun trusts only its own work.
+
+A rerun must never take a file for "already cleaned" because it merely exists and looks clean:
+an unredacted copy placed at the output name, or the output of another photo that happened to
+get the same name, would be published as safe. So every output is recorded, before it is
+renamed into place, as one fact: "these output bytes (SHA-256) were written at this name from
+these input bytes (SHA-256) with these settings (key)". A file is skipped only when all three
+still hold; one that matches no fact is not ours and is never replaced without --overwrite.
+
+The record (`.crowdveil.record.jsonl` in the output folder) holds output names relative to that
+folder, digests and sizes, and nothing else: no input name or path, so it does not undo
+`--rename`, and no metadata value. Lines are appended with O_APPEND by the worker processes
+(one short write each), so concurrent workers never interleave and a killed run leaves at
+most one torn line, which is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import WriteError, display_path
+
+RECORD_NAME = ".crowdveil.record.jsonl"
+RECORD_VERSION = 1
+_MAX_RECORD_BYTES = 64 * 1024 * 1024  # a record of ~300,000 photos; a larger one is not ours
+_CHUNK = 1 << 20
+
+
+def digest_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a regular file's bytes (never follows a link); None if it is not one."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device would hang or never end
+            return None
+        h = hashlib.sha256()
+        while chunk := os.read(fd, _CHUNK):
+            h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def settings_key(**settings: object) -> str:
+    """A short digest of everything that decides an output's pixels (method, detector, regions).
+
+    Callers pass plain JSON values; two runs with equal settings give equal keys.
+    """
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "to_json"):
+        return value.to_json()
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)  # type: ignore[call-overload]
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"not a settings value: {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class Fact:
+    output: str  # relative to the record's folder, '/'-separated
+    output_sha256: str
+    input_sha256: str
+    key: str
+    width: int = 0
+    height: int = 0
+
+
+class Record:
+    """The record of one output folder (the folder given to -o, or chosen in the app)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.path = self.root / RECORD_NAME
+
+    def _name(self, output: Path) -> str | None:
+        rel = os.path.relpath(os.path.abspath(output), self.root)
+        if rel.startswith(".."):
+            return None
+        return Path(rel).as_posix()
+
+    def facts(self) -> list[Fact]:
+        """Every readable fact; torn, foreign or damaged lines are ignored (they prove nothing)."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except OSError:
+            return []
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_RECORD_BYTES:
+                return []
+            raw = fh.read(_MAX_RECORD_BYTES)
+        facts = []
+        for line in raw.splitlines():
+            try:
+                item = json.loads(line)
+                if item.get("v") != RECORD_VERSION:
+                    continue
+                facts.append(Fact(str(item["output"]), str(item["output_sha256"]),
+                                  str(item["input_sha256"]), str(item["key"]),
+                                  int(item.get("width", 0)), int(item.get("height", 0))))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue
+        return facts
+
+    def add(self, output: Path, output_sha256: str, input_sha256: str, key: str,
+            width: int = 0, height: int = 0) -> None:
+        """Append one fact; raises WriteError if the record cannot be written safely."""
+        name = self._name(output)
+        if name is None:
+            raise WriteError(f"output lies outside its folder: {display_path(output)}")
+        line = json.dumps({"v": RECORD_VERSION, "output": name, "output_sha256": output_sha256,
+                           "input_sha256": input_sha256, "key": key,
+                           "width": width, "height": height}, separators=(",", ":"))
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags | getattr(os, "O_NONBLOCK", 0), 0o600)
+        except OSError as exc:
+            raise WriteError(f"cannot write the resume record in {display_path(self.root)}: "
+                             f"{exc.strerror or type(exc).__name__}") from exc
+        try:
+            st = os.fstat(fd)
+            # a link (hard or symbolic) planted at the record's name could make us append to
+            # someone's photo: the record is only ever a plain file of its own
+            if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+                raise WriteError(
+                    f"the resume record is not a plain file: {display_path(self.path)}")
+            os.write(fd, (line + "\n").encode("ascii"))
+            os.fsync(fd)
+        except OSError as exc:
+            raise WriteError(f"cannot write the resume record in {display_path(self.root)}: "
+                             f"{exc.strerror or type(exc).__name__}") from exc
+        finally:
+            os.close(fd)
+
+    def proof(self, output: Path, input_sha256: str, key: str) -> Fact | None:
+        """The fact showing `output` is what we wrote from these input bytes with this key."""
+        name = self._name(output)
+        if name is None or os.path.islink(output):
+            return None
+        matching = [f for f in self.facts() if f.output == name and
+                    f.input_sha256 == input_sha256 and f.key == key]
+        if not matching:
+            return None
+        current = file_digest(output)
+        return next((f for f in matching if f.output_sha256 == current), None)
+
+    def wrote(self, output: Path) -> bool:
+        """True if the file now at `output` holds bytes we wrote there (ours to replace)."""
+        name = self._name(output)
+        if name is None or os.path.islink(output):
+            return False
+        ours = {f.output_sha256 for f in self.facts() if f.output == name}
+        return bool(ours) and file_digest(output) in ours
+
+    def find(self, folder: Path, input_sha256: str, key: str) -> tuple[Path, Fact] | None:
+        """An existing output directly in `folder` proven to come from these bytes and key.
+
+        This is how a `--rename` batch resumes: its names are random, but the facts are not.
+        """
+        prefix = self._name(folder / "x")
+        if prefix is None:
+            return None
+        parent = prefix.rpartition("/")[0]
+        for fact in self.facts():
+            if (fact.input_sha256 == input_sha256 and fact.key == key
+                    and fact.output.rpartition("/")[0] == parent):
+                path = self.root / fact.output
+                if not path.is_symlink() and file_digest(path) == fact.output_sha256:
+                    return path, fact
+        return None
