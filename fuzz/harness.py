@@ -13,8 +13,9 @@ A mutation is a list of plain tuples, so hypothesis can shrink it and a crash ca
 Positions and indices are taken modulo the sizes at hand, so any tuple applies to any file.
 
 The oracle: `process_file` returns either an `ok` row whose output exists and passes
-`verify_file`, or an `error` row with a one-line message naming the reason; it never raises;
-no temporary file is left; the input is not modified.
+`verify_file` and keeps no colour under alpha 0 (`hidden_colour_problem`), or an `error` row
+with a one-line message naming the reason; it never raises; no temporary file is left; the
+input is not modified.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 from crowdveil import containers
 from crowdveil.detect import Detection
 from crowdveil.pipeline import Options, process_file
+from crowdveil.redact import hidden_colour_count
 from crowdveil.verify import verify_file
 from crowdveil.write_clean import SUFFIX, TEMP_PREFIX
 
@@ -230,7 +232,7 @@ def check_case(
             verify_file(out, FORMAT_OF_SUFFIX[out.suffix], result.width, result.height)
         except Exception as exc:
             return f"ok row but output fails verification: {exc}"
-        return None
+        return hidden_colour_problem(out)
     if must_succeed:
         return f"a valid file was refused: {result.error}"
     if result.status != "error" or written:
@@ -241,6 +243,22 @@ def check_case(
     if result.input != str(src):
         return f"error row does not name the file: {result.input!r}"
     return None
+
+
+def hidden_colour_problem(out: Path) -> str | None:
+    """What of a colour hidden under alpha 0 reached a lossless output, or None.
+
+    Lossy WebP is not judged: its coding smears visible neighbours under transparent pixels.
+    """
+    if out.suffix != SUFFIX["png"]:
+        return None
+    from PIL import Image
+
+    with Image.open(out) as im:
+        if im.mode != "RGBA":
+            return None
+        left = hidden_colour_count(np.asarray(im))
+    return f"{left} pixels at alpha 0 still carry colour" if left else None
 
 
 # -- seeds -----------------------------------------------------------------------------------
@@ -273,7 +291,20 @@ def seeds() -> dict[str, bytes]:
         "lossless.webp": saved(im.convert("RGBA"), "WEBP", lossless=True),
         "exif.tif": plant.tiff_with_exif(px),
         "phone.heic": plant.heic_with_exif(px, orientation=3),
+        "erased-tag.png": saved(Image.fromarray(erased_tag(px), "RGBA"), "PNG"),
+        "erased-tag.tif": saved(Image.fromarray(erased_tag(px), "RGBA"), "TIFF",
+                                compression="tiff_lzw"),
     }
+
+
+def erased_tag(px: np.ndarray) -> np.ndarray:
+    """RGBA `px` with a band "erased" to alpha 0 over text-like colour, which must not survive."""
+    rgba = np.dstack([px, np.full(px.shape[:2], 255, np.uint8)])
+    band = rgba[px.shape[0] // 4 : px.shape[0] // 2]
+    band[..., 3] = 0
+    band[::2, ::3, :3] = (255, 255, 255)  # the "letters"
+    band[1::2, :, :3] = (200, 20, 30)
+    return rgba
 
 
 def random_ops(rng) -> list[tuple]:
