@@ -16,11 +16,15 @@ The oracle: `process_file` returns either an `ok` row whose output exists and pa
 `verify_file` and keeps no colour under alpha 0 (`hidden_colour_problem`), or an `error` row
 with a one-line message naming the reason; it never raises; no temporary file is left; the
 input is not modified.
+
+The report row built from the result (the default form and the --rename form) holds none of
+the metadata values planted in the seeds, and under --rename not the input's path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import traceback
 from dataclasses import dataclass
@@ -28,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crowdveil import containers
+from crowdveil import containers, report
 from crowdveil.detect import Detection
 from crowdveil.pipeline import Options, process_file
 from crowdveil.redact import hidden_colour_count
@@ -224,6 +228,9 @@ def check_case(
         return f"temporary file left: {written}"
     if hashlib.sha256(src.read_bytes()).hexdigest() != digest:
         return "input was modified"
+    leak = report_problem(result, src)
+    if leak:
+        return leak
     if result.status == "ok":
         if result.output is None or len(written) != 1:
             return f"ok row but outputs {written}"
@@ -242,6 +249,27 @@ def check_case(
         return f"error message is not one line naming a reason: {msg!r}"
     if result.input != str(src):
         return f"error row does not name the file: {result.input!r}"
+    return None
+
+
+# what the planted seeds carry (tests/plant.py tokens) and the GPS position as reveal words it
+PLANTED_GPS = "48.8566"
+
+
+def report_problem(result, src: Path) -> str | None:
+    """What of the input's metadata or name the report rows of `result` would give away."""
+    from tests import plant
+
+    for hide_input in (False, True):
+        text = json.dumps(report.row(result, hide_input=hide_input), ensure_ascii=False)
+        leaked = plant.tokens_in(text.encode("utf-8"))
+        if PLANTED_GPS in text:
+            leaked.append(PLANTED_GPS)
+        if hide_input and str(src.parent) in text:
+            leaked.append(f"input path {src}")
+        if leaked:
+            form = "--rename" if hide_input else "default"
+            return f"report row ({form}) gives away {leaked}"
     return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -13,14 +12,14 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import __version__
+from . import __version__, report
 from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings
 from .errors import CrowdveilError, printable
 from .load import DEFAULT_MAX_PIXELS
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .redact import METHODS
-from .write_clean import remove_stale_temps, write_atomic
+from .write_clean import remove_stale_temps
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -43,7 +42,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="lower thresholds and more scales: slower, finds more, more false alarms")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="parallel workers (default: all cores)")
-    p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report")
+    p.add_argument("--report", type=Path, metavar="FILE.json",
+                   help="write a JSON report (outside OUTDIR): per photo the output, its size, "
+                   "the regions destroyed and how many metadata items of each kind were "
+                   "removed, never their values; with --rename no input names")
+    p.add_argument("--report-details", action="store_true",
+                   help="also list the removed values (GPS position, serials, names) and the "
+                   "input paths in the report: a private file, never to be published")
     p.add_argument("--rename", action="store_true",
                    help="give outputs random names (camera names leak sequence and time)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -154,10 +159,23 @@ def _summary(results: list[FileResult]) -> str:
     return "crowdveil: " + ", ".join(parts)
 
 
-def write_report(results: list[FileResult], path: Path) -> None:
-    body = {"version": 1, "files": [r.to_json() for r in results]}
-    data = json.dumps(body, indent=1, ensure_ascii=False).encode("utf-8")
-    write_atomic(data, path, overwrite=True)
+def write_report(
+    results: list[FileResult], path: Path, *, details: bool = False, hide_input: bool = False,
+    overwrite: bool = False,
+) -> None:
+    """Thin over `report`: build the report and write it atomically."""
+    body = report.build(results, details=details, hide_input=hide_input)
+    report.write(body, path, overwrite=overwrite)
+
+
+def _check_report_path(args: argparse.Namespace, sources: list[Path]) -> str | None:
+    """Why the report cannot go where asked (one line), checked before any photo is read."""
+    try:
+        report.check_target(args.report, inputs=[*args.paths, *sources],
+                            writing=[args.output], overwrite=args.overwrite)
+    except report.ReportPathError as exc:
+        return printable(f"crowdveil: error: --report: {exc}")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,9 +189,18 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("--threshold must be between 0 and 1")
     if not args.timeout >= 0:
         _parser().error("--timeout must be >= 0 (0: no limit)")
+    if args.report_details and not args.report:
+        _parser().error("--report-details needs --report FILE.json")
     options = Options(method=args.method, quality=args.quality,
                       max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite)
     batch = plan(args.paths, args.output, rename=args.rename, resume=args.resume)
+    if args.report:  # now, not after a long batch whose summary would then be lost
+        refused = _check_report_path(args, [job.source for job in batch.jobs])
+        if refused:
+            print(refused, file=sys.stderr)
+            return EXIT_USAGE
+        if args.report_details:  # even with -q: this file must not end up published
+            print(printable(report.details_warning(args.report)), file=sys.stderr)
     remove_stale_temps(output_folders(batch.jobs))  # left by a run that was killed
     results = list(batch.problems)
     progress = _Progress(len(batch.jobs), args.quiet)
@@ -204,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     if args.report:
         try:
-            write_report(results, args.report)
+            write_report(results, args.report, details=args.report_details,
+                         hide_input=args.rename, overwrite=args.overwrite)
         except CrowdveilError as exc:
             print(printable(f"crowdveil: error: report: {exc}"), file=sys.stderr)
             return EXIT_FAILED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import batch
+from .. import batch, report
 from ..detect import DetectorSettings, build_detector
 from ..errors import CrowdveilError
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_path
@@ -537,14 +537,24 @@ class MainWindow(QMainWindow):
         return self._export_thread is not None
 
     def report(self) -> dict:
-        """The last export as a report in the CLI's schema (version 1)."""
-        return {"version": 1, "files": [r.to_json() for r in self.results]}
+        """The last export as the CLI's default report: counts of what was removed, no values."""
+        return report.build(self.results)
 
     def save_report_dialog(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save report", "crowdveil-report.json",
                                               "JSON (*.json)")
-        if name:
-            Path(name).write_text(json.dumps(self.report(), indent=2), encoding="utf-8")
+        if not name:
+            return
+        outputs = [Path(r.output).parent for r in self.results if r.output]
+        try:
+            # the dialog has asked before replacing a file; inputs and the folder people
+            # publish are refused as on the command line
+            report.check_target(Path(name), overwrite=True,
+                                inputs=[item.path for item in self.model.items],
+                                writing=[Path(os.path.commonpath(outputs))] if outputs else [])
+            report.write(self.report(), Path(name), overwrite=True)
+        except (CrowdveilError, ValueError) as exc:  # ValueError: outputs on different drives
+            QMessageBox.warning(self, "Report not saved", str(exc))
 
     def _choose_folder_dialog(self) -> Path | None:
         folder = QFileDialog.getExistingDirectory(self, "Export safe copies to…")
