@@ -46,12 +46,17 @@ def _problem(path: Path, reason: str) -> FileResult:
 
 
 def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterator[Path]:
-    """Photos under `folder`; refused links become problems, other file types are passed over."""
+    """Photos under `folder`; refused links become problems, pictures and videos of types we
+    do not read get a `skipped` row (they are neither cleaned nor copied), other files are
+    passed over."""
     for entry in walk_folder(folder, skip):
         if entry.reason is None:
             yield entry.path
         elif entry.problem:
             problems.append(_problem(entry.path, entry.reason))
+        elif entry.picture:
+            problems.append(FileResult(display_path(entry.path), status="skipped",
+                                       error=f"{entry.reason}: not cleaned, not copied"))
 
 
 def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = True) -> Plan:

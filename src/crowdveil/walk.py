@@ -17,6 +17,12 @@ from .load import SUPPORTED_SUFFIXES
 
 LINK_TO_FOLDER = "link to a folder, not followed"
 LINK_OUTSIDE = "link leads outside the input folder or nowhere, not followed"
+# Pictures and videos that crowdveil cannot clean (yet): a folder of demonstration photos may
+# hold them, and the user must hear that they were neither cleaned nor copied.
+UNREAD_PICTURES = frozenset({
+    ".gif", ".avif", ".jxl", ".bmp", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2",
+    ".raf", ".pef", ".srw", ".heics", ".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi",
+})
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class Entry:
     path: Path
     reason: str | None  # why it is not read; None for a photo to process
     problem: bool = False  # a reason to report as an error (a link), not just another file type
+    picture: bool = False  # a picture or video of a type crowdveil does not read: say so
 
 
 def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
@@ -51,7 +58,8 @@ def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
             path = here / name
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 kind = path.suffix.lower() or "no extension"
-                yield Entry(path, f"not a photo type crowdveil reads ({kind})")
+                yield Entry(path, f"not a photo type crowdveil reads ({kind})",
+                            picture=kind in UNREAD_PICTURES)
             elif path.is_symlink() and not _inside(path, root):
                 yield Entry(path, LINK_OUTSIDE, problem=True)
             else:
