@@ -109,6 +109,8 @@ class _Progress:
     def __call__(self, result: FileResult) -> None:
         if result.status == "error":
             self._say(f"crowdveil: error: {result.input}: {result.error}")
+        elif result.status == "skipped" and result.error is not None:
+            self._say(f"crowdveil: skipped: {result.input}: {result.error}")
         elif result.status == "ok":
             for note in result.notes:
                 self._say(f"crowdveil: note: {result.input}: {note}")
@@ -147,7 +149,8 @@ def _sigterm_interrupts() -> Iterator[None]:
 def _summary(results: list[FileResult]) -> str:
     ok = [r for r in results if r.status == "ok"]
     errors = sum(r.status == "error" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
+    skipped = sum(r.status == "skipped" and r.error is None for r in results)
+    unread = sum(r.status == "skipped" and r.error is not None for r in results)
     faces = sum(len(r.regions) for r in ok)
     meta = sum(len(r.metadata_found) for r in ok)
     parts = [f"{len(results)} file(s)", f"{len(ok)} cleaned", f"{faces} face region(s) destroyed",
@@ -155,6 +158,8 @@ def _summary(results: list[FileResult]) -> str:
     if skipped:
         parts.append(f"{skipped} skipped (already cleaned by an earlier run; "
                      "--overwrite redoes them)")
+    if unread:
+        parts.append(f"{unread} not read (picture or video type crowdveil does not clean)")
     parts.append(f"{errors} error(s)")
     return "crowdveil: " + ", ".join(parts)
 
