@@ -257,3 +257,37 @@ def test_the_record_holds_output_names_and_digests_only(tmp_path: Path) -> None:
                              "height"}
     assert facts[0]["output"] == "IMG_4821.jpg"
     assert not plant.tokens_in((out / RECORD_NAME).read_bytes())  # no planted metadata value
+
+
+def test_a_file_far_larger_than_any_photo_under_the_limit_is_refused_unread(
+    tmp_path: Path,
+) -> None:
+    from crowdveil.load import max_file_bytes
+
+    src = tmp_path / "padded.jpg"
+    with open(src, "wb") as fh:  # sparse: costs no disk, but reading it would cost the memory
+        fh.write(plant.jpeg_with_everything(photo(1)))
+        fh.truncate(max_file_bytes(10_000) + 1)
+    result = batch.process_job(batch.plan([src], tmp_path / "out").jobs[0], BoxDetector(),
+                               pipeline.Options(max_pixels=10_000))
+    assert result.status == "error" and "over the limit" in result.error
+    assert "bytes" in result.error
+
+
+def test_a_pipe_named_like_a_photo_is_refused_without_waiting(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "x.jpg"
+    os.mkfifo(fifo)
+    job = batch.plan([fifo], tmp_path / "out").jobs[0]
+    results: list[pipeline.FileResult] = []
+    reader = threading.Thread(
+        target=lambda: results.append(batch.process_job(job, BoxDetector(), pipeline.Options())),
+        daemon=True)
+    reader.start()
+    reader.join(60)  # a liveness bound, not a speed check: the old reader waited forever
+    if reader.is_alive():  # release it, so the failure is reported instead of hanging the suite
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+    assert results and results[0].status == "error", "the reader waited on the pipe"
+    assert "not a regular file" in results[0].error

@@ -159,7 +159,7 @@ def _already_done(job: Job, record: Record, digest: str) -> FileResult | None:
 def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
     """Resume check, then the whole pipeline; never raises for a bad file."""
     try:
-        data = read_input(job.source)
+        data = read_input(job.source, options.max_pixels)
         record = Record(job.record_root) if job.record_root is not None else None
         if record is not None and job.resume and not options.overwrite:
             done = _already_done(job, record, digest_bytes(data))

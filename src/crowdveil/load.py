@@ -6,6 +6,8 @@ Everything downstream sees only the numpy array this returns; no metadata travel
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,12 +192,34 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
         raise LoadError(f"cannot decode image: {reason}") from exc
 
 
-def read_input(path: Path) -> bytes:
+def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
+    """The largest file worth reading under a pixel limit.
+
+    An honest photo is at most its pixels stored uncompressed at 16 bits per RGBA channel, plus
+    room for metadata and previews; a bigger one is padding or a bomb, and since decoding needs
+    about twice the file in memory, the cap is what keeps memory in proportion to the limit.
+    """
+    return max_pixels * 8 + 64 * 1024 * 1024
+
+
+def read_input(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
     """A photo's bytes, read once: everything later (digest, metadata, pixels) comes from them."""
+    limit = max_file_bytes(max_pixels)
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: a FIFO or device named like a photo must not hang the reader on open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise LoadError("not a regular file (a pipe, device or socket), not read")
+            if st.st_size > limit:
+                raise LoadError(f"file is {st.st_size:,} bytes, over the limit of {limit:,} for "
+                                "this pixel limit (see --max-megapixels)")
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    if len(data) > limit:  # it grew while we read it
+        raise LoadError(f"file is over the limit of {limit:,} bytes (see --max-megapixels)")
     if not data:
         raise LoadError("file is empty")
     return data
@@ -207,5 +231,5 @@ def decode_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
 
 def load_path(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[bytes, Loaded]:
     """Read a file once and decode it; returns the raw bytes (for inspection) and the pixels."""
-    data = read_input(path)
+    data = read_input(path, max_pixels)
     return data, decode_bytes(data, max_pixels)
