@@ -233,3 +233,34 @@ def test_the_apps_saved_report_is_the_same_safe_form(photos: Path, tmp_path: Pat
     text = json.dumps(data, ensure_ascii=False)
     assert _leaks(text) == []
     assert data["version"] == 2 and data["files"][0]["metadata_found"]["serial"] == 2
+
+
+def test_the_apps_save_report_refuses_an_original_and_the_export_folder(
+    photos: Path, tmp_path: Path, qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    gui = pytest.importorskip("crowdveil.gui.main_window")
+    window = gui.MainWindow(detector_factory=StubDetector)
+    qtbot.addWidget(window)
+    photo = photos / CAMERA_NAMES[0]
+    before = _sha(photo)
+    out = tmp_path / "out"
+    texts = [f.text for f in inspect_bytes(photo.read_bytes())]
+    window.results = [FileResult(str(photo), output=str(out / "a.jpg"), width=128, height=128,
+                                 metadata_found=texts)]
+    warnings: list[str] = []
+    monkeypatch.setattr(gui.QMessageBox, "warning",
+                        lambda parent, title, text: warnings.append(text))
+    chosen: list[Path] = []
+    monkeypatch.setattr(gui.QFileDialog, "getSaveFileName",
+                        lambda *args, **kwargs: (str(chosen[-1]), "JSON (*.json)"))
+    for refused in (photo, out / "report.json"):
+        chosen.append(refused)
+        window.save_report_dialog()
+        assert len(warnings) == len(chosen)
+    assert _sha(photo) == before and not (out / "report.json").exists()
+    chosen.append(tmp_path / "report.json")
+    window.save_report_dialog()
+    assert len(warnings) == 2
+    text = (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert _leaks(text) == [] and json.loads(text)["files"][0]["metadata_found"]["gps"] == 1

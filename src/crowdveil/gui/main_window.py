@@ -550,7 +550,8 @@ class MainWindow(QMainWindow):
             # the dialog has asked before replacing a file; inputs and the folder people
             # publish are refused as on the command line
             report.check_target(Path(name), overwrite=True,
-                                inputs=[item.path for item in self.model.items],
+                                inputs=[*(item.path for item in self.model.items),
+                                        *(Path(r.input) for r in self.results)],
                                 writing=[Path(os.path.commonpath(outputs))] if outputs else [])
             report.write(self.report(), Path(name), overwrite=True)
         except (CrowdveilError, ValueError) as exc:  # ValueError: outputs on different drives
