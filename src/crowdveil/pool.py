@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import warnings
 from collections import deque
@@ -41,7 +42,7 @@ def _safe(work: WorkFn, job: Any, detector: Detector, options: Options) -> FileR
         result = work(job, detector, options)
     except Exception as exc:
         return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
-    if result.error is not None:
+    if isinstance(result, FileResult) and result.error is not None:
         result = replace(result, error=first_line(result.error))
     return result
 
@@ -108,6 +109,7 @@ class _Worker:
         result_out.close()
         self.ready = False
         self.job: Any = None
+        self.ticket: int | None = None
         self.deadline: float | None = None
 
     def stop(self, now: bool) -> None:
@@ -124,81 +126,237 @@ class _Worker:
         self.jobs.close()
 
 
+class WorkerPool:
+    """Worker processes that stay up between jobs: the CLI's batch and the app both use one.
+
+    `submit` and `cancel` may be called from any thread; `step` (which waits for the workers,
+    hands out jobs, collects results and enforces the time limit) from one thread only, and
+    `on_done(ticket, result)` / `on_start(ticket)` run on that thread. A job that kills its
+    worker or runs past `timeout` gets an error row and the worker is replaced; the others go
+    on. Jobs need a `.source` path (it names the photo in error rows).
+    """
+
+    def __init__(
+        self, work: WorkFn, make_detector: DetectorFactory, settings: DetectorSettings,
+        options: Options, on_done: Callable[[int, Any], None], *, workers: int = 1,
+        timeout: float | None = None, on_start: Callable[[int], None] | None = None,
+    ) -> None:
+        # spawn: no fork of a process holding model threads
+        self._ctx = multiprocessing.get_context("spawn")
+        self._args = (make_detector, settings, work, options)
+        self._size = max(1, workers)
+        self.timeout = timeout
+        self._on_done = on_done
+        self._on_start = on_start
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._pending: deque[tuple[int, Any]] = deque()
+        self._to_kill: set[int] = set()
+        self._next = 0
+        # a pipe (never a socket) so that `submit` from another thread wakes a waiting `step`
+        self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
+        self._woken = False
+        self.kills = 0  # a killed worker may have left a temporary file behind
+
+    # any thread -----------------------------------------------------------------------------
+    def submit(self, job: Any, urgent: bool = False) -> int:
+        """Queue `job` (first in line if `urgent`); returns its ticket."""
+        with self._lock:
+            ticket = self._next
+            self._next += 1
+            if urgent:
+                self._pending.appendleft((ticket, job))
+            else:
+                self._pending.append((ticket, job))
+        self.wake()
+        return ticket
+
+    def cancel(self, ticket: int, kill_running: bool = False) -> bool:
+        """Drop a job that has not started (True); with `kill_running`, also stop it if it has
+        (its worker is killed and replaced; no result comes back)."""
+        with self._lock:
+            for entry in self._pending:
+                if entry[0] == ticket:
+                    self._pending.remove(entry)
+                    return True
+            if kill_running:
+                self._to_kill.add(ticket)
+        if kill_running:
+            self.wake()
+        return False
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._pending) or any(w.ticket is not None for w in self._workers)
+
+    def wake(self) -> None:
+        """Make a waiting `step` return (e.g. to let its thread see that it should stop)."""
+        with self._lock:
+            if self._woken:  # one byte in flight is enough; never fill the pipe
+                return
+            self._woken = True
+        try:
+            self._wake_w.send_bytes(b"!")
+        except OSError:
+            pass
+
+    # the thread that runs `step` ------------------------------------------------------------
+    def outstanding(self) -> list[Any]:
+        """(ticket, job) of every job queued or running, e.g. to fail them all at once."""
+        with self._lock:
+            queued = list(self._pending)
+        return [(w.ticket, w.job) for w in self._workers if w.ticket is not None] + queued
+
+    def step(self, timeout: float | None = None) -> None:
+        """Wait up to `timeout` s (None: until something happens) and handle what happened.
+
+        Raises BatchError if the face detector does not start in a worker."""
+        self._kill_cancelled()
+        self._start_workers()
+        now = time.monotonic()
+        waits = [w.deadline - now for w in self._workers if w.ticket is not None and w.deadline]
+        if timeout is not None:
+            waits.append(timeout)
+        wait_s = max(0.0, min(waits)) if waits else None
+        wait([self._wake_r] + [x for w in self._workers for x in (w.conn, w.proc.sentinel)],
+             wait_s)
+        self._drain_wake()
+        self._kill_cancelled()
+        for w in list(self._workers):
+            self._check(w)
+        self._start_workers()
+
+    def shutdown(self, now: bool = False) -> None:
+        """Stop every worker (`now`: kill them) and forget queued jobs; the pool can be used
+        again afterwards (new workers start for new jobs)."""
+        with self._lock:
+            self._pending.clear()
+            self._to_kill.clear()
+        for w in self._workers:
+            w.stop(now=now)
+        if now:
+            self.kills += sum(w.ticket is not None for w in self._workers)
+        self._workers = []
+
+    def close(self) -> None:
+        self.shutdown(now=True)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _drain_wake(self) -> None:
+        with self._lock:
+            self._woken = False
+        try:
+            while self._wake_r.poll():
+                self._wake_r.recv_bytes()
+        except (EOFError, OSError):
+            pass
+
+    def _start_workers(self) -> None:
+        for w in self._workers:
+            if w.ready and w.ticket is None:
+                self._dispatch(w)
+        with self._lock:
+            waiting = len(self._pending)
+        starting = sum(not w.ready for w in self._workers)
+        while waiting > starting and len(self._workers) < self._size:
+            self._workers.append(_Worker(self._ctx, self._args))
+            starting += 1
+
+    def _kill_cancelled(self) -> None:
+        with self._lock:
+            doomed, self._to_kill = self._to_kill, set()
+        for w in list(self._workers):
+            if w.ticket is not None and w.ticket in doomed:
+                self._replace(w)
+
+    @property
+    def killed_any(self) -> bool:
+        return self.kills > 0
+
+    def _replace(self, w: _Worker) -> None:
+        self.kills += 1
+        w.stop(now=True)
+        self._workers.remove(w)  # a new one starts when a job waits for it
+
+    def _dispatch(self, w: _Worker) -> None:
+        w.job, w.ticket, w.deadline = None, None, None
+        with self._lock:
+            if not self._pending:
+                return
+            ticket, job = self._pending.popleft()
+        try:
+            w.jobs.send(job)
+        except OSError:  # died between jobs: the job never started, give it to another
+            with self._lock:
+                self._pending.appendleft((ticket, job))
+            self._replace(w)
+            return
+        except Exception as exc:  # a job that cannot be sent (a bug): it fails alone
+            self._on_done(ticket, _problem(job.source, f"internal error: {type(exc).__name__}: "
+                                                       f"{first_line(str(exc))}"))
+            return
+        w.job, w.ticket = job, ticket
+        w.deadline = time.monotonic() + self.timeout if self.timeout else None
+        if self._on_start is not None:
+            self._on_start(ticket)
+
+    def _check(self, w: _Worker) -> None:
+        message = None
+        try:
+            if w.conn.poll():
+                message = w.conn.recv()
+        except (EOFError, OSError):
+            message = None
+        if message is not None:
+            kind, body = message
+            if kind == "fatal":
+                raise BatchError(f"the face detector does not start: {body}")
+            ticket = w.ticket
+            w.ready = True
+            w.job, w.ticket = None, None
+            if kind == "done" and ticket is not None:
+                self._on_done(ticket, body)
+            self._dispatch(w)
+        elif not w.proc.is_alive():
+            if not w.ready:
+                raise BatchError(f"a worker process died while loading the face detector "
+                                 f"({_death(w.proc)})")
+            ticket, job = w.ticket, w.job
+            self._replace(w)
+            if ticket is not None:
+                self._on_done(ticket, _problem(
+                    job.source, f"worker process died on this photo ({_death(w.proc)}); "
+                                "the file may be hostile or too large for memory"))
+        elif w.ticket is not None and w.deadline and time.monotonic() >= w.deadline:
+            ticket, job = w.ticket, w.job
+            self._replace(w)
+            self._on_done(ticket, _problem(
+                job.source, f"stopped after the time limit of {self.timeout:g} s "
+                            "(see --timeout)"))
+
+
 def run_isolated(
     jobs: list, options: Options, settings: DetectorSettings, workers: int,
     done: Callable[[FileResult], None], timeout: float | None, work: WorkFn,
     make_detector: DetectorFactory, after_kill: Callable[[], None] | None = None,
 ) -> None:
     """Run `work` on every job in worker processes; `after_kill` runs if any was killed."""
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding model threads
-    args = (make_detector, settings, work, options)
-    pending = deque(jobs)
-    pool = [_Worker(ctx, args) for _ in range(max(1, min(workers, len(jobs))))]
-    killed_any = False
-
-    def replace_worker(w: _Worker) -> None:
-        nonlocal killed_any
-        killed_any = True
-        w.stop(now=True)
-        pool[pool.index(w)] = _Worker(ctx, args)
-
-    def dispatch(w: _Worker) -> None:
-        w.job = None
-        while pending:
-            job = pending.popleft()
-            try:
-                w.jobs.send(job)
-            except OSError:  # died between jobs: the job never started, give it to another
-                pending.appendleft(job)
-                replace_worker(w)
-                return
-            w.job = job
-            w.deadline = time.monotonic() + timeout if timeout else None
-            return
-
+    pool = WorkerPool(work, make_detector, settings, options, lambda _ticket, r: done(r),
+                      workers=min(workers, len(jobs)), timeout=timeout)
+    for job in jobs:
+        pool.submit(job)
+    failed = False
     try:
-        while pending or any(w.job is not None for w in pool):
-            deadlines = [w.deadline for w in pool if w.job is not None and w.deadline]
-            wait_s = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-            wait([x for w in pool for x in (w.conn, w.proc.sentinel)], wait_s)
-            for w in list(pool):
-                message = None
-                try:
-                    if w.conn.poll():
-                        message = w.conn.recv()
-                except (EOFError, OSError):
-                    message = None
-                if message is not None:
-                    kind, body = message
-                    if kind == "fatal":
-                        raise BatchError(f"the face detector does not start: {body}")
-                    if kind == "done":
-                        done(body)
-                    w.ready = True
-                    dispatch(w)
-                elif not w.proc.is_alive():
-                    if not w.ready:
-                        raise BatchError(
-                            f"a worker process died while loading the face detector "
-                            f"({_death(w.proc)})")
-                    if w.job is not None:
-                        done(_problem(w.job.source,
-                                      f"worker process died on this photo ({_death(w.proc)}); "
-                                      "the file may be hostile or too large for memory"))
-                    replace_worker(w)
-                elif w.job is not None and w.deadline and time.monotonic() >= w.deadline:
-                    done(_problem(w.job.source,
-                                  f"stopped after the time limit of {timeout:g} s "
-                                  "(see --timeout)"))
-                    replace_worker(w)
+        while pool.busy():
+            pool.step()
     except BaseException:
-        killed_any = True  # interrupted (Ctrl-C, SIGTERM) or failed: stop every worker now
-        for w in pool:
-            w.stop(now=True)
+        failed = True  # interrupted (Ctrl-C, SIGTERM) or failed: stop every worker now
+        pool.close()
         raise
     else:
-        for w in pool:
-            w.stop(now=False)
+        pool.shutdown(now=False)
+        pool.close()
     finally:
-        if killed_any and after_kill is not None:
+        if (failed or pool.killed_any) and after_kill is not None:
             after_kill()  # a killed worker may have left its temporary file behind

@@ -1,0 +1,138 @@
+"""What the app asks a worker to do with a photo: check it, give its pixels back, export it.
+
+Everything here runs where the isolation provider puts it (a worker process, or a thread in
+tests), never in the window's process: the window does not decode photos. The tasks and
+results are plain picklable data, and `run_task` is a module-level function, because a spawned
+worker receives them through a pipe. No Qt here: a worker must not need a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..detect import Detector
+from ..errors import CrowdveilError, first_line
+from ..load import DEFAULT_MAX_PIXELS, decode_bytes, read_input
+from ..pipeline import Analysis, FileResult, Options, analyse, display_path, export, inspect_bytes
+from ..record import Record, digest_bytes
+from ..regions import Region
+from ..reveal import Finding
+from ..write_clean import DEFAULT_QUALITY
+
+THUMB_SIDE = 160  # sharp at the list's 72 px icons on 2x (high-DPI) screens
+
+
+@dataclass(frozen=True)
+class CheckTask:
+    """Decode, inspect and detect: what the user reviews."""
+
+    source: Path
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class PixelsTask:
+    """The pixels of a photo checked earlier (they left the window's cache), if its bytes are
+    still the ones that were checked."""
+
+    source: Path
+    digest: str
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class ExportTask:
+    source: Path
+    digest: str  # the bytes the regions were found in: anything else is refused
+    target_base: Path
+    regions: list[Region]
+    record_root: Path
+    key: str
+    method: str = "fill"
+    quality: int = DEFAULT_QUALITY
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    overwrite: bool = False  # the user chose Replace
+
+
+@dataclass
+class Checked:
+    digest: str
+    pixels: np.ndarray
+    thumb: np.ndarray
+    regions: list[Region]
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)
+    format: str = ""
+    has_alpha: bool = False
+
+
+@dataclass
+class Pixels:
+    pixels: np.ndarray
+
+
+@dataclass
+class Changed:
+    """The file no longer holds the bytes that were checked: its regions are for another
+    picture (rotated, cropped, replaced), so nothing may be exported from them."""
+
+    source: Path
+
+
+Result = Checked | Pixels | Changed | FileResult  # FileResult: an error row
+
+
+def thumbnail(pixels: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
+    """A small picture for the photo list; area resampling so it stays crisp."""
+    h, w = pixels.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(np.ascontiguousarray(pixels), size, interpolation=cv2.INTER_AREA)
+
+
+def _error(path: Path, reason: str) -> FileResult:
+    return FileResult(display_path(path), status="error", error=first_line(reason))
+
+
+def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
+             options: Options) -> Result:
+    """Do one task; a bad file becomes an error row, never an exception."""
+    try:
+        if isinstance(task, CheckTask):
+            return _check(task, detector)
+        if isinstance(task, PixelsTask):
+            data = read_input(task.source)
+            if digest_bytes(data) != task.digest:
+                return Changed(task.source)
+            return Pixels(decode_bytes(data, task.max_pixels).pixels)
+        return _export(task)
+    except CrowdveilError as exc:
+        return _error(task.source, str(exc))
+    except MemoryError:
+        return _error(task.source, "not enough memory to process this photo")
+
+
+def _check(task: CheckTask, detector: Detector) -> Checked:
+    a = analyse(task.source, detector, task.max_pixels)
+    return Checked(a.digest, a.image.pixels, thumbnail(a.image.pixels), a.regions, a.findings,
+                   list(a.image.notes), a.image.format, a.image.has_alpha)
+
+
+def _export(task: ExportTask) -> FileResult | Changed:
+    data = read_input(task.source)
+    # The proof that the regions belong to these pixels: the very bytes that were checked.
+    if digest_bytes(data) != task.digest:
+        return Changed(task.source)
+    image = decode_bytes(data, task.max_pixels)
+    analysis = Analysis(task.source, image, [], inspect_bytes(data, task.max_pixels),
+                        digest=task.digest)
+    options = Options(method=task.method, quality=task.quality,  # type: ignore[arg-type]
+                      max_pixels=task.max_pixels, overwrite=task.overwrite)
+    # replace_ours: a stale output this folder's record shows we wrote is written again;
+    # a file we did not write is only replaced when the user chose Replace (overwrite)
+    return export(analysis, task.target_base, options, regions=list(task.regions),
+                  record=Record(task.record_root), key=task.key, replace_ours=True)
