@@ -16,6 +16,17 @@ class NetworkAttempt(AssertionError):
     pass
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_config_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The resume record's secret key goes to a test folder, not the user's configuration.
+
+    Set in the environment, so the CLI's worker and subprocesses use the same key.
+    """
+    import os
+
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if anything in the process tries to open a socket."""

@@ -7,6 +7,7 @@ Issue 11, items 5, 6 and the command line's half of 9, plus the smaller findings
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import os
@@ -253,8 +254,11 @@ def test_the_record_holds_output_names_and_digests_only(tmp_path: Path) -> None:
     assert crowdveil(src, "-o", out) == 0
     facts = [json.loads(line) for line in (out / RECORD_NAME).read_text().splitlines()]
     assert len(facts) == 1
-    assert set(facts[0]) == {"v", "output", "output_sha256", "input_sha256", "key", "width",
+    assert set(facts[0]) == {"v", "output", "output_sha256", "input_tag", "key", "width",
                              "height"}
+    # the input appears only keyed: holding the original does not tell which output it became
+    plain = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert plain not in (out / RECORD_NAME).read_text()
     assert facts[0]["output"] == "IMG_4821.jpg"
     assert not plant.tokens_in((out / RECORD_NAME).read_bytes())  # no planted metadata value
 
@@ -291,3 +295,17 @@ def test_a_pipe_named_like_a_photo_is_refused_without_waiting(tmp_path: Path) ->
         os.close(fd)
     assert results and results[0].status == "error", "the reader waited on the pipe"
     assert "not a regular file" in results[0].error
+
+
+def test_a_renamed_batch_is_written_in_an_order_unrelated_to_the_camera_sequence(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "in"
+    for i in range(40):
+        (src / f"IMG_{i:04d}.jpg").parent.mkdir(parents=True, exist_ok=True)
+        (src / f"IMG_{i:04d}.jpg").write_bytes(b"")
+    orders = {tuple(j.source.name for j in batch.plan([src], tmp_path / "o", rename=True).jobs)
+              for _ in range(3)}
+    in_sequence = tuple(sorted(p.name for p in src.iterdir()))
+    # three shuffles of 40 photos all equal to camera order: about one chance in 10^142
+    assert in_sequence not in orders

@@ -62,9 +62,7 @@ def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterat
 def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = True) -> Plan:
     """Map every input photo to a distinct output base path under `outdir`."""
     out_resolved = outdir.resolve()
-    jobs: list[Job] = []
     problems: list[FileResult] = []
-    taken: set[str] = set()
     sources: list[tuple[Path, Path]] = []  # (file, path relative to outdir)
     for arg in paths:
         if arg.is_dir():
@@ -75,22 +73,36 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
             sources.append((arg, Path(arg.name)))
         else:
             problems.append(_problem(arg, "no such file"))
-    inputs: set[str] = set()
-    for s, _ in sources:
+    jobs = plan_sources(sources, outdir, rename=rename, resume=resume)
+    return Plan(jobs, problems)
+
+
+def plan_sources(
+    sources: list[tuple[Path, Path]], outdir: Path, rename: bool = False, resume: bool = True,
+    inputs: Iterable[Path] = (),
+) -> list[Job]:
+    """One job per (file, path relative to `outdir`), in order: distinct output names that are
+    never an input's (`sources` and the other loaded `inputs`), case-insensitively.
+
+    The CLI's `plan` and the app both name their outputs here, so neither invents names."""
+    avoid: set[str] = set()
+    for s in [src for src, _ in sources] + list(inputs):
         try:
-            inputs.add(_fold(s.resolve()))
+            avoid.add(_fold(s.resolve()))
         except (OSError, RuntimeError):
-            inputs.add(_fold(s.absolute()))
+            avoid.add(_fold(s.absolute()))
+    jobs: list[Job] = []
+    taken: set[str] = set()
     for source, rel in sources:
         stem = secrets.token_hex(6) if rename else Path(rel.name).stem
         base = outdir / rel.parent / stem
         n = 2
-        while _collides(base, taken, inputs):
+        while _collides(base, taken, avoid):
             base = outdir / rel.parent / f"{stem}_{n}"
             n += 1
         taken.add(_fold(base))
         jobs.append(Job(source, base, resume=resume, record_root=outdir, renamed=rename))
-    return Plan(jobs, problems)
+    return jobs
 
 
 def _fold(path: Path) -> str:

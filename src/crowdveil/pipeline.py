@@ -161,8 +161,8 @@ def export(
     if _same_file(target, analysis.path):
         raise WriteError(f"output would replace the input: {display_path(target)}")
     overwrite = options.overwrite
-    if not overwrite and os.path.lexists(target):
-        if not (replace_ours and record is not None and record.wrote(target)):
+    if not overwrite and os.path.lexists(target) and replace_ours:
+        if record is None or not record.wrote(target):
             raise WriteError(
                 "output exists and is not a file crowdveil wrote (changed since, or from "
                 f"elsewhere); delete it or use --overwrite: {display_path(target)}")

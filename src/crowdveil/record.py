@@ -9,7 +9,11 @@ still hold; one that matches no fact is not ours and is never replaced without -
 
 The record (`.crowdveil.record.jsonl` in the output folder) holds output names relative to that
 folder, digests and sizes, and nothing else: no input name or path, so it does not undo
-`--rename`, and no metadata value. Lines are appended with O_APPEND by the worker processes
+`--rename`, and no metadata value. The input is stored as a keyed digest (HMAC-SHA256 under a
+secret kept in the user's configuration folder, never in the output folder): a plain digest
+would let anyone who holds an original and finds a published record tell which output came
+from it. On another machine, or without that secret, a rerun cannot prove anything and simply
+redoes the photos. Lines are appended with O_APPEND by the worker processes
 (one short write each), so concurrent workers never interleave and a killed run leaves at
 most one torn line, which is ignored.
 """
@@ -17,9 +21,12 @@ most one torn line, which is ignored.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import stat
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +34,8 @@ from .errors import WriteError, display_path
 
 RECORD_NAME = ".crowdveil.record.jsonl"
 RECORD_VERSION = 1
+KEY_NAME = "record.key"
+_key_cache: bytes | None = None
 _MAX_RECORD_BYTES = 64 * 1024 * 1024  # a record of ~300,000 photos; a larger one is not ours
 _CHUNK = 1 << 20
 
@@ -55,6 +64,60 @@ def file_digest(path: Path) -> str | None:
         os.close(fd)
 
 
+def _config_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming") / "crowdveil"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "crowdveil"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "crowdveil"
+
+
+def machine_key() -> bytes:
+    """This user's secret for keyed input digests, created on first use (32 random bytes).
+
+    When it cannot be stored (read-only home), a key for this process only is used: nothing is
+    less safe, a later run just cannot prove earlier outputs and redoes them.
+    """
+    global _key_cache
+    if _key_cache is not None:
+        return _key_cache
+    path = _config_dir() / KEY_NAME
+    key = _read_key(path)
+    if key is None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)  # atomic and never replaces: concurrent workers agree
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        except OSError:
+            pass
+        key = _read_key(path)
+    _key_cache = key if key is not None else secrets.token_bytes(32)
+    return _key_cache
+
+
+def _read_key(path: Path) -> bytes | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) == 32 else None
+
+
+def input_tag(input_sha256: str) -> str:
+    """The keyed digest of an input that the record stores in place of its plain digest."""
+    return hmac.new(machine_key(), input_sha256.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def settings_key(**settings: object) -> str:
     """A short digest of everything that decides an output's pixels (method, detector, regions).
 
@@ -78,7 +141,7 @@ def _plain(value: object) -> object:
 class Fact:
     output: str  # relative to the record's folder, '/'-separated
     output_sha256: str
-    input_sha256: str
+    input_tag: str  # input_tag(SHA-256 of the input's bytes)
     key: str
     width: int = 0
     height: int = 0
@@ -116,7 +179,7 @@ class Record:
                 if item.get("v") != RECORD_VERSION:
                     continue
                 facts.append(Fact(str(item["output"]), str(item["output_sha256"]),
-                                  str(item["input_sha256"]), str(item["key"]),
+                                  str(item["input_tag"]), str(item["key"]),
                                   int(item.get("width", 0)), int(item.get("height", 0))))
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue
@@ -129,7 +192,7 @@ class Record:
         if name is None:
             raise WriteError(f"output lies outside its folder: {display_path(output)}")
         line = json.dumps({"v": RECORD_VERSION, "output": name, "output_sha256": output_sha256,
-                           "input_sha256": input_sha256, "key": key,
+                           "input_tag": input_tag(input_sha256), "key": key,
                            "width": width, "height": height}, separators=(",", ":"))
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         try:
@@ -158,8 +221,9 @@ class Record:
         name = self._name(output)
         if name is None or os.path.islink(output):
             return None
+        tag = input_tag(input_sha256)
         matching = [f for f in self.facts() if f.output == name and
-                    f.input_sha256 == input_sha256 and f.key == key]
+                    f.input_tag == tag and f.key == key]
         if not matching:
             return None
         current = file_digest(output)
@@ -182,8 +246,9 @@ class Record:
         if prefix is None:
             return None
         parent = prefix.rpartition("/")[0]
+        tag = input_tag(input_sha256)
         for fact in self.facts():
-            if (fact.input_sha256 == input_sha256 and fact.key == key
+            if (fact.input_tag == tag and fact.key == key
                     and fact.output.rpartition("/")[0] == parent):
                 path = self.root / fact.output
                 if not path.is_symlink() and file_digest(path) == fact.output_sha256:
