@@ -74,6 +74,10 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
         else:
             problems.append(_problem(arg, "no such file"))
     jobs = plan_sources(sources, outdir, rename=rename, resume=resume)
+    if rename:
+        # in camera order, the outputs' times and the record's lines would give the sequence
+        # back that the random names hide
+        secrets.SystemRandom().shuffle(jobs)
     return Plan(jobs, problems)
 
 
