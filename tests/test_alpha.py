@@ -230,6 +230,20 @@ def test_opaque_and_half_transparent_pixels_keep_their_colour_to_within_a_level(
     assert ((out[..., :3] * a + 127) // 255 == (rgba[..., :3] * a + 127) // 255).all()
 
 
+@pytest.mark.parametrize("translucent_share", [0.1, 0.9])
+def test_mostly_opaque_and_mostly_translucent_pictures_are_scrubbed_alike(
+        translucent_share: float) -> None:
+    # two code paths (look up only the translucent pixels, or all of them): one result
+    rng = np.random.default_rng(4)
+    rgba = rng.integers(0, 256, (50, 40, 4), dtype=np.uint8)
+    rgba[: round(50 * (1 - translucent_share)), :, 3] = 255
+    out = scrub_hidden_colour(rgba)
+    a = rgba[..., 3:].astype(int)
+    expected = np.where(a > 0, (((rgba[..., :3] * a + 127) // 255) * 255 + a // 2)
+                        // np.maximum(a, 1), 0)
+    assert (out[..., :3] == expected).all() and (out[..., 3] == rgba[..., 3]).all()
+
+
 @pytest.mark.parametrize("fmt", ["png", "webp"])
 def test_encode_writes_the_same_bytes_whatever_hides_under_alpha_0(fmt: str) -> None:
     # encode is the one step every output passes through, so it keeps the promise by itself
