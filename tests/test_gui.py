@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from crowdveil.detect.base import Detection  # noqa: E402
-from crowdveil.gui import workers  # noqa: E402
+from crowdveil.gui import tasks  # noqa: E402
 from crowdveil.gui.app import build_window  # noqa: E402
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
@@ -212,10 +212,10 @@ def test_a_file_with_several_images_says_only_its_first_is_kept(qtbot, make_wind
     assert "only the first of 2 images" in item.status_text()
 
 
-def test_paths_on_the_command_line_are_opened(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr("crowdveil.gui.main_window.build_detector", lambda s: StubDetector())
+def test_paths_on_the_command_line_are_opened(qtbot, tmp_path):
     photo = save_jpeg(tmp_path / "cli.jpg", textured())
-    window = build_window([str(photo), "--threshold", "0.2"])
+    window = build_window([str(photo), "--threshold", "0.2", "--timeout", "30"],
+                          detector_factory=StubDetector)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: settled(window) and window.model.rowCount() == 1, timeout=WAIT_MS)
     assert window.model.items[0].status is Status.READY
@@ -240,8 +240,8 @@ def test_first_photo_can_be_reviewed_while_the_rest_are_still_being_checked(
     qtbot.waitUntil(lambda: settled(window), timeout=WAIT_MS)
     assert all(i.status is Status.READY for i in window.model.items)
     # one detector, used from one thread that is not the GUI thread
-    assert set(window.stub.threads) == {window.detect_worker.thread_id}
-    assert window.detect_worker.thread_id != threading.get_ident()
+    assert set(window.stub.threads) == {window.provider.thread_id}
+    assert window.provider.thread_id != threading.get_ident()
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -460,7 +460,7 @@ def test_window_stays_responsive_while_a_batch_exports(qtbot, make_window, tmp_p
     # loop the timer could never fire, the wait would time out and the export would fail.
     gui_ran = threading.Event()
     export_threads: list[int] = []
-    real_export = workers.export
+    real_export = tasks.export
 
     def export_after_gui_ran(*args, **kwargs):
         export_threads.append(threading.get_ident())
@@ -468,7 +468,7 @@ def test_window_stays_responsive_while_a_batch_exports(qtbot, make_window, tmp_p
             raise RuntimeError("the GUI event loop did not run during the export")
         return real_export(*args, **kwargs)
 
-    monkeypatch.setattr(workers, "export", export_after_gui_ran)
+    monkeypatch.setattr(tasks, "export", export_after_gui_ran)
     ticks: list[int] = []
 
     def tick() -> None:
@@ -499,14 +499,14 @@ def test_cancel_stops_the_export_after_the_current_photo(qtbot, make_window, tmp
     load(qtbot, window, [save_jpeg(tmp_path / f"{n}.jpg", textured(seed=n)) for n in range(3)])
     release = threading.Event()
     started: list[int] = []
-    real_export = workers.export
+    real_export = tasks.export
 
     def held_export(*args, **kwargs):
         started.append(1)
         assert release.wait(20)
         return real_export(*args, **kwargs)
 
-    monkeypatch.setattr(workers, "export", held_export)
+    monkeypatch.setattr(tasks, "export", held_export)
     window.choose_folder = lambda: tmp_path / "out"
     assert window.export_all()
     qtbot.waitUntil(lambda: len(started) == 1, timeout=WAIT_MS)
@@ -514,6 +514,8 @@ def test_cancel_stops_the_export_after_the_current_photo(qtbot, make_window, tmp
         QTest.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
         release.set()
     assert len(started) == 1
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.jpg"]
+    # (the export's record, .crowdveil.record.jsonl, is not a published photo)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()
+                  if not p.name.startswith(".")) == ["0.jpg"]
     assert [i.status for i in window.model.items] == [Status.EXPORTED, Status.READY, Status.READY]
     assert "cancelled" in window.status_label.text()

@@ -38,6 +38,14 @@ def crash_on_name(task, detector, options: Options):
     return tasks.run_task(task, detector, options)
 
 
+def hang_on_name(task, detector, options: Options):
+    """The app's task runner, except that a file named hang* never finishes (as a decoder
+    looping on a hostile file would)."""
+    if task.source.name.startswith("hang"):
+        time.sleep(3600)
+    return tasks.run_task(task, detector, options)
+
+
 def box_detector(settings: DetectorSettings) -> StubDetector:
     return stub_detector(settings)
 

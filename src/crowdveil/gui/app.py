@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -11,7 +12,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from ..detect import DEFAULT_THRESHOLD, DetectorSettings
+from ..batch import DEFAULT_TIMEOUT_S
+from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
 from .main_window import MainWindow
 
 
@@ -23,13 +25,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="face detector threshold (lower finds more)")
     parser.add_argument("--paranoid", action="store_true",
                         help="lower thresholds, for the densest crowds")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                        help="stop checking or exporting a photo after this long (default: "
+                             "%(default)g); 0 for no limit")
     return parser.parse_args(argv)
 
 
-def build_window(argv: list[str]) -> MainWindow:
-    """The main window with the command-line paths already queued (needs a QApplication)."""
+def build_window(argv: list[str], detector_factory: Callable[[], Detector] | None = None
+                 ) -> MainWindow:
+    """The main window with the command-line paths already queued (needs a QApplication).
+
+    `detector_factory` (tests) runs the work in this process instead of worker processes."""
     args = parse_args(argv)
-    window = MainWindow(settings=DetectorSettings(args.threshold, args.paranoid))
+    window = MainWindow(detector_factory, settings=DetectorSettings(args.threshold, args.paranoid),
+                        timeout=args.timeout or None)
     if args.paths:
         window.add_paths([p.expanduser() for p in args.paths])
     return window

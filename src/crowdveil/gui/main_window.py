@@ -1,10 +1,15 @@
-"""The main window: photo list, review view and 'what this photo reveals', with export."""
+"""The main window: photo list, review view and 'what this photo reveals', with export.
+
+The window holds no photo's bytes it decoded itself: checking, showing again and exporting
+all run through the session, in worker processes (`isolation`), with a time limit per photo.
+"""
 
 from __future__ import annotations
 
 import os
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,42 +32,44 @@ from PySide6.QtWidgets import (
 )
 
 from .. import batch, report
-from ..detect import DetectorSettings, build_detector
+from ..batch import DEFAULT_TIMEOUT_S
+from ..detect import Detector, DetectorSettings
 from ..errors import CrowdveilError
-from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES, load_path
-from ..pipeline import Analysis, FileResult, Options
+from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
+from ..pipeline import FileResult, display_path
+from ..record import Record, settings_key
 from ..redact import METHODS, redact
-from ..write_clean import output_target
+from ..write_clean import DEFAULT_QUALITY, output_target
 from .edits import RegionEditor
 from .images import to_qimage
+from .isolation import InProcessProvider, ProcessProvider, Provider
 from .photo_list import PhotoItem, PhotoListModel, Status, collect
 from .reveal_panel import RevealPanel
 from .review_view import ReviewView
-from .workers import (
-    DetectorFactory,
-    DetectWorker,
-    ExportJob,
-    ExportWorker,
-    start_thread,
-    stop_thread,
-)
+from .session import Session
+from .tasks import Checked, ExportTask
 
-PIXEL_CACHE = 6  # decoded photos kept in memory; others are re-read from disk when needed
+PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker when shown
 EDIT_HINT = ("Drag on the photo to hide anything missed · Del removes the selected region · "
              "R previews · Ctrl+Z undoes")
 METHOD_LABELS = {"fill": "Solid fill", "mosaic": "Coarse mosaic", "blur": "Heavy blur"}
+APP_TOOL = "crowdveil-app"
 
 
 class MainWindow(QMainWindow):
-    _request_analysis = Signal(object, object)
     export_finished = Signal()
 
     def __init__(
         self,
-        detector_factory: DetectorFactory | None = None,
+        detector_factory: Callable[[], Detector] | None = None,
         settings: DetectorSettings | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        *,
+        provider: Provider | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT_S,
     ) -> None:
+        """`provider` runs the photos' work; by default worker processes with `timeout` s per
+        photo. `detector_factory` (tests) runs it in this process instead, with no isolation."""
         super().__init__()
         self.setWindowTitle("crowdveil — make protest photos safe to share")
         self.setAcceptDrops(True)
@@ -72,6 +79,7 @@ class MainWindow(QMainWindow):
         self.choose_folder: Callable[[], Path | None] = self._choose_folder_dialog
         self.ask_overwrite: Callable[[list[Path]], str] = self._ask_overwrite_dialog
         self.results: list[FileResult] = []  # report rows of the last export
+        self._foreign: list[Path] = []  # existing files crowdveil did not write (for the dialog)
 
         self.model = PhotoListModel(self)
         self.undo_group = QUndoGroup(self)
@@ -83,16 +91,19 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_actions()
 
-        settings = settings or DetectorSettings()
-        factory = detector_factory or (lambda: build_detector(settings))
-        self.detect_worker = DetectWorker(factory, max_pixels)
-        self.detect_worker.started_one.connect(self._on_detect_started)
-        self.detect_worker.analysed.connect(self._on_analysed)
-        self.detect_worker.failed.connect(self._on_detect_failed)
-        self._request_analysis.connect(self.detect_worker.analyse)
-        self._detect_thread = start_thread(self.detect_worker, "crowdveil-detect")
-        self._export_thread = None
-        self.export_worker: ExportWorker | None = None
+        if provider is None:
+            provider = (InProcessProvider(detector_factory) if detector_factory is not None
+                        else ProcessProvider(settings=settings or DetectorSettings(),
+                                             timeout=timeout))
+        self.provider = provider
+        self.session = Session(provider, max_pixels)
+        self.session.checking.connect(self._on_detect_started)
+        self.session.checked.connect(self._on_analysed)
+        self.session.failed.connect(self._on_detect_failed)
+        self.session.pixels_ready.connect(self._on_pixels)
+        self.session.changed.connect(self._on_changed)
+        self.session.exported.connect(self._on_exported)
+        self.session.export_finished.connect(self._on_export_finished)
         self._update_state()
 
     # construction -----------------------------------------------------------------------
@@ -234,7 +245,7 @@ class MainWindow(QMainWindow):
 
     # adding photos ----------------------------------------------------------------------
     def add_paths(self, paths: list[Path]) -> int:
-        """List the photos at these paths (files or folders) and queue them for detection."""
+        """List the photos at these paths (files or folders) and queue them for checking."""
         known = {item.path for item in self.model.items}
         new: list[PhotoItem] = []
         for path, root, reason in collect(paths):
@@ -248,7 +259,7 @@ class MainWindow(QMainWindow):
         self.model.add(new)
         for item in new:
             if item.status is Status.QUEUED:
-                self._request_analysis.emit(item, item.path)
+                self.session.check(item)
         if new and self._current is None:
             self.select_row(self.model.row_of(new[0]))
         self._update_state()
@@ -281,9 +292,9 @@ class MainWindow(QMainWindow):
             self.add_paths([Path(folder)])
 
     def clear(self) -> None:
-        if self._export_thread is not None:
+        if self.exporting():
             return
-        self.detect_worker.forget([i for i in self.model.items if i.status is Status.QUEUED])
+        self.session.forget(list(self.model.items))
         self._show(None)
         self.model.clear()
         for stack in self._stacks.values():
@@ -292,27 +303,29 @@ class MainWindow(QMainWindow):
         self._cache.clear()
         self._update_state()
 
-    # detection results (queued from the worker thread) ----------------------------------
+    # results of the workers (queued to the GUI thread) ----------------------------------
     def _known(self, item: PhotoItem) -> bool:
         return self.model.row_of(item) >= 0
 
     def _on_detect_started(self, item: PhotoItem) -> None:
-        if self._known(item):
+        if self._known(item) and item.status is Status.QUEUED:
             item.status = Status.ANALYSING
             self._item_changed(item)
 
-    def _on_analysed(self, item: PhotoItem, analysis: Analysis, thumb) -> None:
+    def _on_analysed(self, item: PhotoItem, checked: Checked) -> None:
         if not self._known(item):
             return
-        item.detected = list(analysis.regions)
-        item.regions = list(analysis.regions)
-        item.findings = list(analysis.findings)
-        item.notes = list(analysis.image.notes)
-        item.width, item.height = analysis.width, analysis.height
-        item.format, item.has_alpha = analysis.image.format, analysis.image.has_alpha
-        item.thumb = thumb
+        item.digest = checked.digest
+        item.detected = list(checked.regions)
+        item.regions = list(checked.regions)
+        item.findings = list(checked.findings)
+        item.notes = list(checked.notes)
+        item.height, item.width = checked.pixels.shape[:2]
+        item.format, item.has_alpha = checked.format, checked.has_alpha
+        item.thumb = to_qimage(checked.thumb)
+        self.model.forget_icon(item)
         item.status = Status.READY
-        self._keep_pixels(item, analysis)
+        self._keep_pixels(item, checked.pixels)
         if item is self._current:
             self._show(item)
         self._item_changed(item)
@@ -320,33 +333,53 @@ class MainWindow(QMainWindow):
     def _on_detect_failed(self, item: PhotoItem, reason: str) -> None:
         if self._known(item):
             item.status, item.error = Status.ERROR, reason
+            item.pixels = None
             if item is self._current:
                 self._show(item)
             self._item_changed(item)
 
-    def _keep_pixels(self, item: PhotoItem, analysis: Analysis) -> None:
-        """Hold a few decoded photos; let the oldest go (they are re-read when needed)."""
-        item.analysis = analysis
+    def _on_pixels(self, item: PhotoItem, pixels: np.ndarray) -> None:
+        if self._known(item) and item.reviewable:
+            self._keep_pixels(item, pixels)
+            if item is self._current:
+                self._show(item)
+
+    def _on_changed(self, item: PhotoItem) -> None:
+        """The file is not the picture that was checked: its regions are worthless; the new
+        picture is checked from scratch and the user reviews it again."""
+        if not self._known(item):
+            return
+        item.status, item.error, item.pixels = Status.QUEUED, None, None
+        if item in self._cache:
+            self._cache.remove(item)
+        stack = self._stacks.pop(id(item), None)
+        if stack is not None:
+            self.undo_group.removeStack(stack)
+        self.session.check(item)
+        if item is self._current:
+            self._show(item)
+        self._item_changed(item)
+
+    def _keep_pixels(self, item: PhotoItem, pixels: np.ndarray) -> None:
+        """Hold a few decoded photos; let the oldest go (a worker decodes them again)."""
+        item.pixels = pixels
         if item in self._cache:
             self._cache.remove(item)
         self._cache.append(item)
         while len(self._cache) > PIXEL_CACHE:
             old = self._cache.popleft()
             if old is not self._current:
-                old.analysis = None
+                old.pixels = None
             else:
                 self._cache.append(old)
                 break
 
-    def _pixels_of(self, item: PhotoItem) -> Analysis | None:
-        if item.analysis is None:
-            try:
-                _, image = load_path(item.path, self.max_pixels)
-            except CrowdveilError as exc:
-                item.status, item.error = Status.ERROR, str(exc)
-                return None
-            self._keep_pixels(item, Analysis(item.path, image, item.detected, item.findings))
-        return item.analysis
+    def _pixels_of(self, item: PhotoItem) -> np.ndarray | None:
+        """The pixels to show, or None while a worker decodes them again (checking that the
+        file still holds the bytes that were checked)."""
+        if item.pixels is None:
+            self.session.fetch_pixels(item)
+        return item.pixels
 
     # review -----------------------------------------------------------------------------
     def current_item(self) -> PhotoItem | None:
@@ -379,19 +412,20 @@ class MainWindow(QMainWindow):
     def _show(self, item: PhotoItem | None) -> None:
         self._current = item
         self.panel.show_item(item)
-        analysis = self._pixels_of(item) if item is not None and item.reviewable else None
-        if item is None or analysis is None:
+        pixels = self._pixels_of(item) if item is not None and item.reviewable else None
+        if item is None or pixels is None:
             self._original = None
             self.view.show_photo(None, None)
             self.undo_group.setActiveStack(None)
             self.stack.setCurrentWidget(self.placeholder)
             if item is not None:
-                self.placeholder.setText(f"<h3>{item.name}</h3><p>{item.status_text()}</p>")
+                text = "Loading…" if item.reviewable else item.status_text()
+                self.placeholder.setText(f"<h3>{item.name}</h3><p>{text}</p>")
                 self.panel.show_item(item)
             return
         stack = self._stack_for(item)
         self.undo_group.setActiveStack(stack)
-        self._original = QPixmap.fromImage(to_qimage(analysis.image.pixels))
+        self._original = QPixmap.fromImage(to_qimage(pixels))
         self.view.show_photo(RegionEditor(item, stack, self._item_changed), self._original)
         self.stack.setCurrentWidget(self.view)
         self._refresh_picture()
@@ -412,15 +446,14 @@ class MainWindow(QMainWindow):
 
     def _refresh_picture(self) -> None:
         item = self._current
-        if item is None or item.analysis is None or self._original is None:
+        if item is None or item.pixels is None or self._original is None:
             return
         self.view.preview = self.preview_action.isChecked()
         if not self.view.preview:
             self.view.set_pixmap(self._original)
             return
         # a fixed seed: the preview must not flicker as the user edits
-        shown = redact(item.analysis.image.pixels, item.regions, self.method(),
-                       np.random.default_rng(0))
+        shown = redact(item.pixels, item.regions, self.method(), np.random.default_rng(0))
         self.view.set_pixmap(QPixmap.fromImage(to_qimage(shown)))
 
     def delete_selected_regions(self) -> None:
@@ -436,7 +469,7 @@ class MainWindow(QMainWindow):
 
     def export_items(self, items: list[PhotoItem]) -> bool:
         """Ask for a folder and export these photos in the background; False if nothing ran."""
-        if self._export_thread is not None:
+        if self.exporting():
             return False
         ready = [i for i in items if i.exportable]
         waiting = sum(i.status in (Status.QUEUED, Status.ANALYSING) for i in items)
@@ -447,64 +480,111 @@ class MainWindow(QMainWindow):
         folder = self.choose_folder()
         if folder is None:
             return False
-        jobs = self._plan_jobs(ready, Path(folder))
-        existing = [target for job, target in jobs if target.exists()]
-        if existing:
-            answer = self.ask_overwrite(existing)
-            if answer == "cancel":
-                return False
-            for job, target in jobs:
-                job.overwrite = answer == "overwrite" and target.exists()
-            if answer == "skip":
-                jobs = [(job, t) for job, t in jobs if not t.exists()]
-        if not jobs:
-            self.status_label.setText("Nothing exported: every file already exists.")
+        folder = Path(folder)
+        jobs = self._plan_jobs(ready, folder)
+        jobs, skipped, refused, answer = self._settle_existing(jobs, Record(folder))
+        if answer == "cancel":
             return False
-        self._start_export([job for job, _ in jobs], Options(method=self.method(),
-                                                             max_pixels=self.max_pixels))
+        self.results = list(skipped)
+        for item, row in refused:
+            self.results.append(row)
+            item.status, item.error = Status.EXPORT_FAILED, row.error
+            self._item_changed(item)
+        notes = []
+        if skipped:
+            notes.append(f"{len(skipped)} photo(s) already exported as they are now: skipped.")
+        if refused:
+            names = ", ".join(display_path(Path(r.output or "")) for _, r in refused[:5])
+            notes.append(f"{len(refused)} file(s) not written by crowdveil were left as they "
+                         f"are ({names}): the copy there is not the current one of its photo. "
+                         "Choose Replace to write over it.")
         if waiting:
-            self.status_label.setText(f"{waiting} photo(s) still being checked are not included.")
+            notes.append(f"{waiting} photo(s) still being checked are not included.")
+        if not jobs:
+            self.status_label.setText(" ".join(notes) or "Nothing exported.")
+            self._update_state()
+            return False
+        self._start_export(jobs, notes)
         return True
 
-    def _plan_jobs(self, items: list[PhotoItem], folder: Path) -> list[tuple[ExportJob, Path]]:
-        # The CLI's planner picks the output names, so both tools lay out folders the same way.
-        roots = list(dict.fromkeys(item.root for item in items))
-        planned = {job.source: job.target_base for job in batch.plan(roots, folder).jobs}
-        jobs = []
+    def _plan_jobs(self, items: list[PhotoItem], folder: Path
+                   ) -> list[tuple[PhotoItem, ExportTask, Path]]:
+        """Output names from the CLI's planner (no other names exist): distinct, and never a
+        loaded photo's path; the key holds everything that decides the output's pixels."""
+        sources = []
         for item in items:
-            base = planned.get(item.path, folder / item.path.stem)
-            target = output_target(base, item.format, item.has_alpha)
-            jobs.append((ExportJob(item, item.path, base, list(item.regions), list(item.detected),
-                                   list(item.findings), item.analysis), target))
+            rel = Path(item.path.name)
+            if item.root != item.path:  # from a dropped folder: keep its layout
+                try:
+                    rel = item.path.relative_to(item.root)
+                except ValueError:
+                    pass
+            sources.append((item.path, rel))
+        planned = batch.plan_sources(sources, folder, inputs=[i.path for i in self.model.items])
+        method, quality = self.method(), DEFAULT_QUALITY
+        jobs = []
+        for item, job in zip(items, planned, strict=True):
+            key = settings_key(tool=APP_TOOL, method=method, quality=quality,
+                               regions=[r.to_json() for r in item.regions])
+            task = ExportTask(item.path, item.digest, job.target_base, list(item.regions),
+                              folder, key, method, quality, self.max_pixels)
+            jobs.append((item, task, output_target(job.target_base, item.format,
+                                                   item.has_alpha)))
         return jobs
 
-    def _start_export(self, jobs: list[ExportJob], options: Options) -> None:
-        self.results = []
-        for job in jobs:
-            job.key.status = Status.EXPORTING
-            self.model.refresh(job.key)
-        self.export_worker = ExportWorker(jobs, options)
-        self.export_worker.exported.connect(self._on_exported)
-        self.export_worker.finished.connect(self._on_export_finished)
+    def _settle_existing(self, jobs: list[tuple[PhotoItem, ExportTask, Path]], record: Record):
+        """Ask about files already there. "Skip existing" skips only an output the record
+        proves was made from this photo's checked bytes with these very regions; a stale
+        output of ours is written again; a file crowdveil did not write is never replaced
+        without Replace, and is reported, since what is there is not the current version."""
+        existing = [j for j in jobs if os.path.lexists(j[2])]
+        if not existing:
+            return jobs, [], [], "none"
+        current = [j for j in existing if record.proof(j[2], j[0].digest, j[1].key)]
+        foreign = [j for j in existing if j not in current and not record.wrote(j[2])]
+        self._foreign = [j[2] for j in foreign]
+        answer = self.ask_overwrite([j[2] for j in existing])
+        if answer == "cancel":
+            return [], [], [], answer
+        if answer == "overwrite":
+            return [(i, replace(t, overwrite=True) if (i, t, p) in existing else t, p)
+                    for i, t, p in jobs], [], [], answer
+        skipped = [FileResult(display_path(i.path), output=display_path(p), status="skipped",
+                              width=i.width, height=i.height) for i, _, p in current]
+        refused = [(i, FileResult(
+            display_path(i.path), output=display_path(p), status="error",
+            error=f"not exported: {display_path(p)} exists and was not written by crowdveil; "
+                  "the copy there is not this photo's current version (Replace writes over "
+                  "it)")) for i, _, p in foreign]
+        kept = [j for j in jobs if j not in current and j not in foreign]
+        return kept, skipped, refused, answer
+
+    def _start_export(self, jobs: list[tuple[PhotoItem, ExportTask, Path]],
+                      notes: list[str]) -> None:
+        self._export_notes = notes
+        for item, _, _ in jobs:
+            item.status = Status.EXPORTING
+            self.model.refresh(item)
+        self.session.export([(item, task) for item, task, _ in jobs])
         self.progress.setRange(0, len(jobs))
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.status_label.setText(f"Exporting {len(jobs)} photo(s)…")
-        self._export_thread = start_thread(self.export_worker, "crowdveil-export",
-                                           self.export_worker.run)
         self._update_state()
 
     def cancel_export(self) -> None:
-        if self.export_worker is not None:
-            self.export_worker.cancel()
+        if self.exporting():
             self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling after the current photo…")
+            self.session.cancel_export()
 
     def _on_exported(self, item: PhotoItem, result: FileResult) -> None:
         self.results.append(result)
         self.progress.setValue(self.progress.value() + 1)
+        if not self._known(item):
+            return
         if result.status == "ok":
             item.status, item.output, item.error = Status.EXPORTED, result.output, None
         else:
@@ -512,10 +592,6 @@ class MainWindow(QMainWindow):
         self._item_changed(item)
 
     def _on_export_finished(self, cancelled: bool) -> None:
-        if self._export_thread is not None:
-            stop_thread(self._export_thread)
-        self._export_thread = None
-        self.export_worker = None
         for item in self.model.items:
             if item.status is Status.EXPORTING:  # cancelled before its turn
                 item.status = Status.READY
@@ -523,18 +599,18 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         ok = sum(r.status == "ok" for r in self.results)
-        failed = len(self.results) - ok
+        failed = sum(r.status == "error" for r in self.results)
         text = f"Exported {ok} photo(s)"
         if failed:
             text += f", {failed} failed (see the list)"
         if cancelled:
             text += "; cancelled"
-        self.status_label.setText(text + ".")
+        self.status_label.setText(" ".join([text + ".", *self._export_notes]))
         self._update_state()
         self.export_finished.emit()
 
     def exporting(self) -> bool:
-        return self._export_thread is not None
+        return self.session.exporting()
 
     def report(self) -> dict:
         """The last export as the CLI's default report: counts of what was removed, no values."""
@@ -567,20 +643,28 @@ class MainWindow(QMainWindow):
         box.setWindowTitle("Files already exist")
         shown = "\n".join(str(p) for p in existing[:8])
         more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        box.setText(f"{len(existing)} file(s) already exist in the export folder.")
-        box.setInformativeText(f"{shown}{more}")
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.setText(f"{len(existing)} file(s) already exist in the export folder. "
+                    "Skip existing keeps the ones crowdveil wrote from these photos as they "
+                    "are now, and writes the others again.")
+        foreign = ""
+        if self._foreign:
+            foreign = (f"\n\n{len(self._foreign)} of them were not written by crowdveil "
+                       "(or were changed since): Skip existing leaves them as they are, so "
+                       "what is published there is not the current photo:\n" +
+                       "\n".join(str(p) for p in self._foreign[:8]))
+        box.setInformativeText(f"{shown}{more}{foreign}")
+        replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
         skip = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(skip)
         box.exec()
         clicked = box.clickedButton()
-        return "overwrite" if clicked is replace else "skip" if clicked is skip else "cancel"
+        return "overwrite" if clicked is replace_button else "skip" if clicked is skip else "cancel"
 
     # state ------------------------------------------------------------------------------
     def _update_state(self) -> None:
         items = self.model.items
-        busy = self._export_thread is not None
+        busy = self.exporting()
         any_ready = any(i.exportable for i in items)
         self.export_all_action.setEnabled(any_ready and not busy)
         self.export_selected_action.setEnabled(any_ready and not busy)
@@ -604,12 +688,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.cancel_export()
-        self.detect_worker.forget(list(self.model.items))
-        if self._export_thread is not None:
-            stop_thread(self._export_thread)
-        stop_thread(self._detect_thread)
+        self.session.forget(list(self.model.items))
+        self.session.shutdown()  # stops (kills) the worker processes
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the background threads (tests call this; closing the window does it too)."""
+        """Stop the workers (tests call this; closing the window does it too)."""
         self.close()

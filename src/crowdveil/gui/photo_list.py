@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-from ..pipeline import Analysis
 from ..regions import Region
 from ..reveal import Finding
 from ..walk import walk_folder
@@ -33,7 +33,9 @@ class PhotoItem:
     root: Path  # the file or folder the user gave, so exports keep the folder layout
     status: Status = Status.QUEUED
     error: str | None = None
-    analysis: Analysis | None = None  # pixels may be dropped to save memory; see MainWindow
+    # decoded by a worker; may be dropped to save memory (see MainWindow), then asked again
+    pixels: np.ndarray | None = None
+    digest: str = ""  # SHA-256 of the bytes that were checked: an export must find the same
     detected: list[Region] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)  # what export destroys (user-edited)
     findings: list[Finding] = field(default_factory=list)
@@ -145,6 +147,10 @@ class PhotoListModel(QAbstractListModel):
         self.items.clear()
         self._icons.clear()
         self.endResetModel()
+
+    def forget_icon(self, item: PhotoItem) -> None:
+        """The photo was checked again: its list icon is rebuilt from the new thumbnail."""
+        self._icons.pop(id(item), None)
 
     def row_of(self, item: PhotoItem) -> int:
         for i, it in enumerate(self.items):
