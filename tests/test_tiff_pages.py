@@ -96,3 +96,17 @@ def test_one_past_the_cap_is_more_than_the_cap() -> None:
         assert im.tell() == 0, "counting must leave the picture on the page it was on"
     with Image.open(io.BytesIO(many_page_tiff(1))) as im:
         assert count_images(im) == (1, False)
+
+
+def test_inspecting_many_pages_does_not_grow_with_the_number_of_pages(
+    ifd_reads: list[int],
+) -> None:
+    from crowdveil import reveal
+
+    counts = []
+    for pages in (3 * MAX_COUNTED_IMAGES, 30 * MAX_COUNTED_IMAGES):
+        ifd_reads.clear()
+        found = reveal.findings(many_page_tiff(pages))
+        counts.append(len(ifd_reads))
+        assert any(f.kind == "embedded-image" and "more than" in f.text for f in found)
+    assert counts[0] == counts[1]

@@ -100,3 +100,18 @@ def test_output_that_fails_verification_is_deleted_and_reported(
     result = pipeline.process_file(src, tmp_path / "out" / "p", detector, pipeline.Options())
     assert result.status == "error" and "COM" in result.error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_png_with_colour_under_transparent_pixels_fails_verification() -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgba = np.zeros((20, 30, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[5:10, 5:10] = (200, 10, 10, 0)  # a hidden mark: colour at alpha 0
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
+    with pytest.raises(VerifyError, match="transparent"):
+        verify_bytes(buf.getvalue(), "png", 30, 20)

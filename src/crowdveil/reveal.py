@@ -222,7 +222,7 @@ def _webp(data: bytes) -> list[Finding]:
 
 def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
     """TIFF and HEIF keep metadata in structures Pillow already parses for us."""
-    from .load import open_image  # local: load imports this module too
+    from .load import count_images, open_image  # local: load imports this module too
 
     found: list[Finding] = []
     with open_image(io.BytesIO(data), max_pixels) as im:
@@ -238,10 +238,13 @@ def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
         if info.get("icc_profile"):
             found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
         try:
-            frames = getattr(im, "n_frames", 1)
+            frames, more = count_images(im)  # Pillow's own TIFF count is quadratic in pages
         except (TypeError, ValueError, OSError, EOFError, SyntaxError):
-            frames = 2  # a later frame exists but is damaged: still more than one image
-        if frames > 1:
+            frames, more = 2, False  # a later frame exists but is damaged: still more than one
+        if more:
+            found.append(Finding("embedded-image",
+                                 f"more than {frames - 1} more images in the file"))
+        elif frames > 1:
             found.append(Finding("embedded-image", f"{frames - 1} more image(s) in the file"))
         thumbs = info.get("thumbnails") or []
         if thumbs:

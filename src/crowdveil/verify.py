@@ -11,10 +11,12 @@ import io
 import struct
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from . import containers
 from .errors import VerifyError
+from .redact import hidden_colour_count
 
 JPEG_ALLOWED = {"SOI", "APP0", "DQT", "DHT", "DRI", "SOF0", "SOF1", "SOF2", "SOS", "EOI"}
 JPEG_ALLOWED |= {f"RST{i}" for i in range(8)}
@@ -78,12 +80,17 @@ def verify_bytes(data: bytes, fmt: str, width: int, height: int) -> None:
             im.load()
             size = im.size
             leftovers = set(im.info) - DECODER_KEYS
+            # lossless output only: lossy WebP smears visible colour under transparent pixels
+            hidden = hidden_colour_count(np.asarray(im)) if (
+                fmt == "png" and im.mode == "RGBA") else 0
     except Exception as exc:
         raise VerifyError(f"output does not decode: {exc}") from exc
     if size != (width, height):
         raise VerifyError(f"output is {size[0]}x{size[1]}, expected {width}x{height}")
     if leftovers:
         raise VerifyError(f"output carries {sorted(leftovers)}")
+    if hidden:
+        raise VerifyError(f"output carries colour under {hidden:,} fully transparent pixel(s)")
 
 
 def verify_file(path: Path, fmt: str, width: int, height: int) -> None:
