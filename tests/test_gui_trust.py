@@ -204,3 +204,27 @@ def test_a_worker_that_crashes_on_a_photo_costs_that_photo_only(qtbot, tmp_path)
 def test_the_app_takes_the_time_limit_on_its_command_line() -> None:
     assert parse_args(["--timeout", "12"]).timeout == 12
     assert parse_args([]).timeout == 300
+
+
+def test_the_window_never_decodes_a_photo_itself_and_rechecks_one_changed_before_display(
+        qtbot, tmp_path, monkeypatch):
+    import crowdveil.load
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the window's process decoded a photo")
+
+    # workers are other processes: only a decode in the window's own process trips this
+    monkeypatch.setattr(crowdveil.load, "decode", refuse)
+    window = process_window(qtbot, timeout=60)
+    paths = [save_jpeg(tmp_path / "in" / f"{n}.jpg", textured(seed=n)) for n in range(8)]
+    load(qtbot, window, paths)
+    items = window.model.items
+    evicted, changed = [i for i in items if i.pixels is None][:2]  # beyond the window's cache
+    window.select_row(window.model.row_of(evicted))
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+    assert window.current_item() is evicted and evicted.pixels is not None
+    rotate_like_a_file_manager(changed.path)
+    window.select_row(window.model.row_of(changed))
+    qtbot.waitUntil(lambda: changed.status is Status.READY and changed.height == 400,
+                    timeout=WAIT_MS)
+    assert window.current_item() is changed
