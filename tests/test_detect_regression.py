@@ -7,6 +7,7 @@ annotated box lies under the union of the redaction regions (ellipses drawn as c
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -36,7 +37,11 @@ PHOTOS = [
 
 def _truth() -> dict[str, list[list[float]]]:
     path = DEV / "annotations.json"
-    assert path.is_file(), f"dev set not found at {DEV} (CI keeps ../shared beside the checkout)"
+    if not path.is_file():
+        # a newcomer's clone has no ../shared: say so and skip; CI has it, and must not skip
+        if os.environ.get("CI"):
+            pytest.fail(f"dev set not found at {DEV} (CI keeps ../shared beside the checkout)")
+        pytest.skip(f"needs the shared dev set at {DEV} (only CI and the team have it)")
     return json.loads(path.read_text())
 
 
@@ -84,6 +89,7 @@ def test_every_face_of_20_px_or_more_is_hidden(name: str, detector) -> None:
 def test_sideways_stored_photo_gives_the_same_regions_as_the_upright_one(
     tmp_path: Path, detector
 ) -> None:
+    _truth()  # skips (or, under CI, fails) without the shared dev set
     with Image.open(DEV / "images" / "maksssksksss397.jpg") as im:
         upright = np.asarray(im.convert("RGB"))
     Image.fromarray(upright).save(tmp_path / "upright.png")
