@@ -66,7 +66,7 @@ def test_gps_position_is_reported_then_removed(tmp_path: Path, detector) -> None
     src = tmp_path / "gps.jpg"
     src.write_bytes(plant.jpeg_with_everything(PIXELS))
     result = process_file(src, tmp_path / "gps-clean", detector, Options())
-    assert any("GPS position 48.85" in item for item in result.metadata_found)
+    assert any("GPS position 48.85" in item.text for item in result.metadata_found)
     out = Path(result.output).read_bytes()
     lat_rational = (48).to_bytes(4, "big") + (1).to_bytes(4, "big")
     assert b"GPS" not in out and lat_rational not in out

@@ -86,7 +86,7 @@ class FileResult:
     width: int = 0
     height: int = 0
     regions: list[Region] = field(default_factory=list)
-    metadata_found: list[str] = field(default_factory=list)
+    metadata_found: list[reveal.Finding] = field(default_factory=list)  # what was removed
     notes: list[str] = field(default_factory=list)  # what the user should know about the output
     stages: Stages = field(default_factory=dict)  # not part of the report schema
 
@@ -150,7 +150,7 @@ def export(
     stages = dict(analysis.stages)
     result = FileResult(
         input=display_path(analysis.path), width=analysis.width, height=analysis.height,
-        metadata_found=[f.text for f in analysis.findings], notes=list(analysis.image.notes),
+        metadata_found=list(analysis.findings), notes=list(analysis.image.notes),
         stages=stages,
     )
     chosen = analysis.regions if regions is None else regions

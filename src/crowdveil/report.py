@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -48,60 +47,15 @@ def details_warning(path: Path) -> str:
             "keep it private: it must not be published or shared with the photos")
 
 
-# -- what a finding is, from its words ------------------------------------------------------
-# A FileResult carries each finding's text only (that is what `export` keeps), so the kind is
-# read back from reveal's fixed wording. A text that matches nothing counts as "other": a change
-# of wording in reveal can cost a label, never put a value into the report.
-
-def _label_kinds() -> dict[str, str]:
-    labels = {}
-    for kind, table in (("device", reveal.DEVICE_TAGS), ("name", reveal.NAME_TAGS),
-                        ("date", reveal.DATE_TAGS)):
-        for tags in table.values():
-            for label in tags.values():
-                labels[f"{label}: "] = "serial" if "serial" in label else kind
-    return labels
-
-
-_LABELS = _label_kinds()
-_PATTERNS = [(re.compile(p), kind) for p, kind in (
-    (r"GPS (position|data) ", "gps"),
-    (r"EXIF block \(", "exif"),
-    (r"Maker note: ", "maker-note"),
-    (r"(Embedded thumbnail picture|\d+ embedded thumbnail picture)", "thumbnail"),
-    (r"XMP metadata \(", "xmp"),
-    (r"IPTC/Photoshop block \(", "iptc"),
-    (r"JPEG comment: ", "comment"),
-    (r"ICC colour profile", "icc"),
-    (r"(Multi-picture index|\d+ more image\(s\) in the file)", "embedded-image"),
-    (r"APP\d+ vendor segment", "vendor"),
-    (r"\d+ bytes after the end of the picture", "trailer"),
-    (r"PNG text field ", "png-text"),
-    (r"PNG modification time", "date"),
-    (r"(container damaged|metadata unreadable): ", "damaged"),
-)]
-
-
-def kind_of(text: str) -> str:
-    """The `reveal.Finding.kind` of a finding's text; "other" for words reveal never writes."""
-    for label, kind in _LABELS.items():
-        if text.startswith(label):
-            return kind
-    for pattern, kind in _PATTERNS:
-        if pattern.match(text):
-            return kind
-    return "other"
-
-
-def metadata_counts(texts: Iterable[str]) -> dict[str, int]:
+def metadata_counts(findings: Iterable[reveal.Finding]) -> dict[str, int]:
     """How many findings of each kind, e.g. {"gps": 1, "serial": 2}: no value at all."""
-    return dict(sorted(Counter(kind_of(t) for t in texts).items()))
+    return dict(sorted(Counter(f.kind for f in findings).items()))
 
 
-def _values(texts: Iterable[str]) -> list[str]:
+def _values(findings: Iterable[reveal.Finding]) -> list[str]:
     """The private part of each finding's words, to keep it out of notes and errors too."""
     values = []
-    for text in texts:
+    for text in (f.text for f in findings):
         if text.startswith("GPS position "):
             values.append(text[len("GPS position "):].split(" (", 1)[0])
         elif ": " in text:
@@ -141,7 +95,7 @@ def row(result: FileResult, *, details: bool = False, hide_input: bool = False) 
         "notes": list(result.notes),
     }
     if details:
-        body["metadata_details"] = found
+        body["metadata_details"] = [f.text for f in found]
         return body
     secrets = _values(found)
     if hide_input:
