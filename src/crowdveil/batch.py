@@ -14,9 +14,9 @@ from pathlib import Path
 
 from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, first_line
+from .errors import CrowdveilError, first_line, internal
 from .load import read_input
-from .pipeline import FileResult, Options, analyse, display_path, export
+from .pipeline import FileResult, Options, analyse, display_path, error_row, export
 from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401
 from .record import Record, digest_bytes, settings_key
 from .walk import walk_folder
@@ -41,10 +41,6 @@ class Plan:
     problems: list[FileResult]  # inputs that failed before any decoding (missing, unreadable)
 
 
-def _problem(path: Path, reason: str) -> FileResult:
-    return FileResult(display_path(path), status="error", error=reason)
-
-
 def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterator[Path]:
     """Photos under `folder`; refused links become problems, pictures and videos of types we
     do not read get a `skipped` row (they are neither cleaned nor copied), other files are
@@ -53,7 +49,7 @@ def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterat
         if entry.reason is None:
             yield entry.path
         elif entry.problem:
-            problems.append(_problem(entry.path, entry.reason))
+            problems.append(error_row(entry.path, entry.reason))
         elif entry.picture:
             problems.append(FileResult(display_path(entry.path), status="skipped",
                                        error=f"{entry.reason}: not cleaned, not copied"))
@@ -72,7 +68,7 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
         elif arg.exists() or arg.is_symlink():
             sources.append((arg, Path(arg.name)))
         else:
-            problems.append(_problem(arg, "no such file"))
+            problems.append(error_row(arg, "no such file"))
     jobs = plan_sources(sources, outdir, rename=rename, resume=resume)
     if rename:
         # in camera order, the outputs' times and the record's lines would give the sequence
@@ -138,7 +134,6 @@ def output_folders(jobs: Iterable[Job]) -> set[Path]:
 # -- one job ---------------------------------------------------------------------------------
 
 
-
 def _existing_outputs(job: Job) -> list[Path]:
     found = []
     for s in SUFFIX.values():
@@ -185,11 +180,11 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
         return export(analysis, job.target_base, options, record=record, key=job.key,
                       replace_ours=job.resume)
     except CrowdveilError as exc:
-        return _problem(job.source, first_line(str(exc)))
+        return error_row(job.source, first_line(str(exc)))
     except MemoryError:
-        return _problem(job.source, "not enough memory to process this photo")
+        return error_row(job.source, "not enough memory to process this photo")
     except Exception as exc:  # a bug must cost one file, not the batch
-        return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
+        return error_row(job.source, internal(exc))
 
 
 def batch_key(options: Options, settings: DetectorSettings) -> str:

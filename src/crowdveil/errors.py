@@ -34,3 +34,8 @@ def first_line(text: str, fallback: str = "no details") -> str:
     """The first non-empty line of a message: library errors sometimes span several."""
     lines = text.strip().splitlines()
     return lines[0] if lines else fallback
+
+
+def internal(exc: BaseException) -> str:
+    """The one line for a bug (not a bad file): it costs that photo, and says what broke."""
+    return f"internal error: {type(exc).__name__}: {first_line(str(exc))}"

@@ -97,6 +97,11 @@ class FileResult:
         return row(self, details=details, hide_input=hide_input)
 
 
+def error_row(path: Path, reason: str) -> FileResult:
+    """The report row of a photo that could not be cleaned, saying why."""
+    return FileResult(display_path(path), status="error", error=reason)
+
+
 def inspect_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[reveal.Finding]:
     try:
         return reveal.findings(data, max_pixels)
@@ -201,4 +206,4 @@ def process_file(
         analysis = analyse(path, detector, options.max_pixels)
         return export(analysis, target_base, options)
     except CrowdveilError as exc:
-        return FileResult(input=display_path(path), status="error", error=str(exc))
+        return error_row(path, str(exc))

@@ -18,12 +18,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
 from .detect import Detector, DetectorSettings
-from .errors import CrowdveilError, first_line
-from .pipeline import FileResult, Options, display_path
+from .errors import CrowdveilError, first_line, internal
+from .pipeline import FileResult, Options, error_row
 
 WorkFn = Callable[[Any, Detector, Options], FileResult]
 DetectorFactory = Callable[[DetectorSettings], Detector]
@@ -33,15 +32,11 @@ class BatchError(CrowdveilError):
     """The batch as a whole cannot go on (the face detector does not start)."""
 
 
-def _problem(path: Path, reason: str) -> FileResult:
-    return FileResult(display_path(path), status="error", error=reason)
-
-
 def _safe(work: WorkFn, job: Any, detector: Detector, options: Options) -> FileResult:
     try:
         result = work(job, detector, options)
     except Exception as exc:
-        return _problem(job.source, f"internal error: {type(exc).__name__}: {first_line(str(exc))}")
+        return error_row(job.source, internal(exc))
     if isinstance(result, FileResult) and result.error is not None:
         result = replace(result, error=first_line(result.error))
     return result
@@ -293,8 +288,7 @@ class WorkerPool:
             self._replace(w)
             return
         except Exception as exc:  # a job that cannot be sent (a bug): it fails alone
-            self._on_done(ticket, _problem(job.source, f"internal error: {type(exc).__name__}: "
-                                                       f"{first_line(str(exc))}"))
+            self._on_done(ticket, error_row(job.source, internal(exc)))
             return
         w.job, w.ticket = job, ticket
         w.deadline = time.monotonic() + self.timeout if self.timeout else None
@@ -325,13 +319,13 @@ class WorkerPool:
             ticket, job = w.ticket, w.job
             self._replace(w)
             if ticket is not None:
-                self._on_done(ticket, _problem(
+                self._on_done(ticket, error_row(
                     job.source, f"worker process died on this photo ({_death(w.proc)}); "
                                 "the file may be hostile or too large for memory"))
         elif w.ticket is not None and w.deadline and time.monotonic() >= w.deadline:
             ticket, job = w.ticket, w.job
             self._replace(w)
-            self._on_done(ticket, _problem(
+            self._on_done(ticket, error_row(
                 job.source, f"stopped after the time limit of {self.timeout:g} s "
                             "(see --timeout)"))
 

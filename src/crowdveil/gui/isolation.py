@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import Detector, DetectorSettings, build_detector
 from ..errors import first_line
-from ..pipeline import FileResult, Options, display_path
+from ..pipeline import Options, error_row
 from ..pool import BatchError, DetectorFactory, WorkerPool, _safe
 from .tasks import run_task
 
@@ -47,10 +47,6 @@ class Provider(QObject):
 
     def shutdown(self) -> None:
         raise NotImplementedError
-
-
-def _failed(task: Any, reason: str) -> FileResult:
-    return FileResult(display_path(task.source), status="error", error=reason)
 
 
 class ProcessProvider(Provider):
@@ -96,7 +92,7 @@ class ProcessProvider(Provider):
             except BatchError as exc:  # no worker can start: every waiting photo says why
                 for ticket, task in self._pool.outstanding():
                     if task is not None:
-                        self.finished.emit(ticket, _failed(task, str(exc)))
+                        self.finished.emit(ticket, error_row(task.source, str(exc)))
                 self._pool.shutdown(now=True)
             self.kills = self._pool.kills
 
@@ -160,8 +156,8 @@ class InProcessProvider(Provider):
                 if self._detector is None:
                     self._detector = self._factory()
             except Exception as exc:
-                self.finished.emit(ticket, _failed(
-                    task, f"the face detector does not start: {type(exc).__name__}: "
+                self.finished.emit(ticket, error_row(
+                    task.source, f"the face detector does not start: {type(exc).__name__}: "
                           f"{first_line(str(exc))}"))
                 continue
             self.finished.emit(ticket, _safe(self._work, task, self._detector, Options()))

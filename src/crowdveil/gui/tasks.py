@@ -17,7 +17,15 @@ import numpy as np
 from ..detect import Detector
 from ..errors import CrowdveilError, first_line
 from ..load import DEFAULT_MAX_PIXELS, decode_bytes, read_input
-from ..pipeline import Analysis, FileResult, Options, analyse, display_path, export, inspect_bytes
+from ..pipeline import (
+    Analysis,
+    FileResult,
+    Options,
+    analyse,
+    error_row,
+    export,
+    inspect_bytes,
+)
 from ..record import Record, digest_bytes
 from ..regions import Region
 from ..reveal import Finding
@@ -94,10 +102,6 @@ def thumbnail(pixels: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
     return cv2.resize(np.ascontiguousarray(pixels), size, interpolation=cv2.INTER_AREA)
 
 
-def _error(path: Path, reason: str) -> FileResult:
-    return FileResult(display_path(path), status="error", error=first_line(reason))
-
-
 def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
              options: Options) -> Result:
     """Do one task; a bad file becomes an error row, never an exception."""
@@ -111,9 +115,9 @@ def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
             return Pixels(decode_bytes(data, task.max_pixels).pixels)
         return _export(task)
     except CrowdveilError as exc:
-        return _error(task.source, str(exc))
+        return error_row(task.source, first_line(str(exc)))
     except MemoryError:
-        return _error(task.source, "not enough memory to process this photo")
+        return error_row(task.source, "not enough memory to process this photo")
 
 
 def _check(task: CheckTask, detector: Detector) -> Checked:
