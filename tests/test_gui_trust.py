@@ -228,3 +228,24 @@ def test_the_window_never_decodes_a_photo_itself_and_rechecks_one_changed_before
     qtbot.waitUntil(lambda: changed.status is Status.READY and changed.height == 400,
                     timeout=WAIT_MS)
     assert window.current_item() is changed
+
+
+@pytest.mark.parametrize("kind", ["pixels", "export"])
+def test_the_apps_rereads_keep_the_pixel_limit_the_photo_was_checked_under(
+    tmp_path: Path, kind: str
+) -> None:
+    # the app's own limit, not the default one, bounds what a worker reads (as the check does)
+    from crowdveil.gui import tasks
+    from crowdveil.load import max_file_bytes
+    from crowdveil.pipeline import FileResult, Options
+
+    padded = tmp_path / "padded.jpg"
+    with open(padded, "wb") as fh:  # sparse: no disk, and far past a 10,000 px photo's size
+        fh.write(b"\xff\xd8\xff\xd9")
+        fh.truncate(max_file_bytes(10_000) + 1)
+    task = (tasks.PixelsTask(padded, "not its digest", max_pixels=10_000) if kind == "pixels"
+            else tasks.ExportTask(padded, "not its digest", tmp_path / "out" / "padded", [],
+                                  tmp_path / "out", "key", max_pixels=10_000))
+    result = tasks.run_task(task, None, Options())  # type: ignore[arg-type]
+    assert isinstance(result, FileResult) and result.status == "error"
+    assert "over the limit" in (result.error or "")

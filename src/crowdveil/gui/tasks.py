@@ -109,7 +109,7 @@ def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
         if isinstance(task, CheckTask):
             return _check(task, detector)
         if isinstance(task, PixelsTask):
-            data = read_input(task.source)
+            data = read_input(task.source, task.max_pixels)
             if digest_bytes(data) != task.digest:
                 return Changed(task.source)
             return Pixels(decode_bytes(data, task.max_pixels).pixels)
@@ -127,7 +127,7 @@ def _check(task: CheckTask, detector: Detector) -> Checked:
 
 
 def _export(task: ExportTask) -> FileResult | Changed:
-    data = read_input(task.source)
+    data = read_input(task.source, task.max_pixels)
     # The proof that the regions belong to these pixels: the very bytes that were checked.
     if digest_bytes(data) != task.digest:
         return Changed(task.source)
