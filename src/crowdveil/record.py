@@ -27,7 +27,8 @@ import os
 import secrets
 import stat
 import sys
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import WriteError, display_path
@@ -147,6 +148,35 @@ class Fact:
     height: int = 0
 
 
+def _parse(raw: bytes) -> list[Fact]:
+    facts = []
+    for line in raw.splitlines():
+        try:
+            item = json.loads(line)
+            if item.get("v") != RECORD_VERSION:
+                continue
+            facts.append(Fact(str(item["output"]), str(item["output_sha256"]),
+                              str(item["input_tag"]), str(item["key"]),
+                              int(item.get("width", 0)), int(item.get("height", 0))))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    return facts
+
+
+@dataclass
+class _Seen:
+    """What this process has read of one record file so far."""
+
+    identity: tuple[int, int]  # (device, inode): another file at the same path starts over
+    offset: int = 0  # just past the last complete line read
+    head: bytes = b""  # the file's first line, once read
+    facts: list[Fact] = field(default_factory=list)
+
+
+_seen: dict[str, _Seen] = {}
+_seen_lock = threading.Lock()
+
+
 class Record:
     """The record of one output folder (the folder given to -o, or chosen in the app)."""
 
@@ -161,7 +191,12 @@ class Record:
         return Path(rel).as_posix()
 
     def facts(self) -> list[Fact]:
-        """Every readable fact; torn, foreign or damaged lines are ignored (they prove nothing)."""
+        """Every readable fact; torn, foreign or damaged lines are ignored (they prove nothing).
+
+        Every job of a batch asks, so the lines already read are kept (per process) and only
+        what was appended since is read: the record is append-only. A record that shrank or was
+        replaced by another file is read again from the start.
+        """
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
             fd = os.open(self.path, flags)
@@ -171,19 +206,23 @@ class Record:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_RECORD_BYTES:
                 return []
-            raw = fh.read(_MAX_RECORD_BYTES)
-        facts = []
-        for line in raw.splitlines():
-            try:
-                item = json.loads(line)
-                if item.get("v") != RECORD_VERSION:
-                    continue
-                facts.append(Fact(str(item["output"]), str(item["output_sha256"]),
-                                  str(item["input_tag"]), str(item["key"]),
-                                  int(item.get("width", 0)), int(item.get("height", 0))))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue
-        return facts
+            identity = (st.st_dev, st.st_ino)
+            with _seen_lock:
+                seen = _seen.get(str(self.path))
+                # an inode number is reused once a file is deleted: the first line tells a
+                # new record at the same place from the one read before
+                if (seen is None or seen.identity != identity or seen.offset > st.st_size
+                        or fh.read(len(seen.head)) != seen.head):
+                    seen = _seen[str(self.path)] = _Seen(identity)
+                fh.seek(seen.offset)
+                raw = fh.read(_MAX_RECORD_BYTES - seen.offset)
+                whole, newline, tail = raw.rpartition(b"\n")  # a line being written waits
+                if newline:
+                    if not seen.offset:
+                        seen.head = whole.partition(b"\n")[0] + newline
+                    seen.facts += _parse(whole)
+                    seen.offset += len(whole) + 1
+                return seen.facts + _parse(tail)
 
     def add(self, output: Path, output_sha256: str, input_sha256: str, key: str,
             width: int = 0, height: int = 0) -> None:
