@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..pipeline import FileResult, display_path
+from ..pipeline import FileResult, error_row
 from ..write_clean import remove_stale_temps
 from .isolation import Provider
 from .photo_list import PhotoItem
@@ -106,8 +106,7 @@ class Session(QObject):
         if t.kind == "export":
             self._exports.discard(ticket)
             if isinstance(result, Changed):
-                self.exported.emit(t.item, FileResult(display_path(t.item.path),
-                                                      status="error", error=CHANGED))
+                self.exported.emit(t.item, error_row(t.item.path, CHANGED))
                 self.changed.emit(t.item)
             else:
                 self.exported.emit(t.item, result)
