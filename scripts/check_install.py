@@ -9,9 +9,9 @@ Steps:
 1. ``python -m build`` (in a scratch venv, so `build` never becomes a project dependency) makes the
    sdist and, from it, the wheel; building from the sdist proves the sdist is complete too, and a
    stale ``build/`` folder in the checkout cannot leak into the wheel.
-2. The wheel must carry every module, every file of ``src/crowdveil/models`` byte for byte (the
-   weights, their licences, PROVENANCE.md), every ``license-files`` entry, and must not cap the
-   Python version.
+2. The wheel must carry every file of ``src/crowdveil`` byte for byte (modules, the models/
+   weights, their licences and PROVENANCE.md, data files), every ``license-files`` entry, and must
+   not cap the Python version.
 3. For each ``--python X.Y``: a fresh venv in a temporary folder, ``pip install WHEEL``
    (``WHEEL[test]`` with ``--tests``), then, from a copy of samples/ outside the checkout with
    PYTHONPATH unset, ``crowdveil samples -o out --report r.json``: exit 0, every sample photo
@@ -172,28 +172,23 @@ def check_wheel(wheel: Path, package: Path = PACKAGE,
                 license_patterns: list[str] | None = None) -> list[str]:
     """What the wheel lacks or gets wrong; empty when it is complete.
 
-    Every module of the package, every file of its models/ folder with the same bytes, every
-    licence file pyproject names (under .dist-info/licenses/), and no upper bound on Python.
+    Every file of the package (modules, the models/ folder's weights, licences and PROVENANCE.md,
+    data files) with the same bytes, every licence file pyproject names (under
+    .dist-info/licenses/), and no upper bound on Python.
     """
     problems: list[str] = []
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        for src in sorted(package.rglob("*.py")):
-            if "__pycache__" in src.parts:
-                continue
+        files = sorted(p for p in package.rglob("*") if p.is_file()
+                       and "__pycache__" not in p.parts and p.suffix != ".pyc")
+        if not any(p.parent.name == "models" for p in files):
+            problems.append(f"no model files found in {package / 'models'}")
+        for src in files:
             inside = "crowdveil/" + src.relative_to(package).as_posix()
             if inside not in names:
-                problems.append(f"module missing: {inside}")
-        models = package / "models"
-        model_files = sorted(p for p in models.iterdir() if p.is_file()) if models.is_dir() else []
-        if not model_files:
-            problems.append(f"no model files found in {models}")
-        for src in model_files:
-            inside = f"crowdveil/models/{src.name}"
-            if inside not in names:
-                problems.append(f"model file missing: {inside}")
+                problems.append(f"missing from the wheel: {inside}")
             elif _sha256(zf.read(inside)) != _sha256(src.read_bytes()):
-                problems.append(f"model file differs from the source tree: {inside}")
+                problems.append(f"differs from the source tree: {inside}")
         dist_info = {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
         if len(dist_info) != 1:
             return problems + [f"expected one .dist-info folder, found {sorted(dist_info)}"]
@@ -324,10 +319,10 @@ def run_samples(venv: Path, here: Path) -> str:
 
 
 def run_tests(py: Path, here: Path, pytest_args: list[str]) -> str:
-    """The test suite, from a copy of tests/ beside a copy of samples/ and no src/."""
+    """The test suite, from a copy of tests/ and the folders it reads beside it, and no src/."""
     proj = here / "project"
     proj.mkdir()
-    for name in ("tests", "samples"):
+    for name in ("tests", "samples", "scripts", "fuzz"):  # tests import fuzz.harness
         shutil.copytree(REPO / name, proj / name,
                         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     shutil.copy2(REPO / "pyproject.toml", proj / "pyproject.toml")  # pytest's options
