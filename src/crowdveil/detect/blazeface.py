@@ -1,40 +1,51 @@
-"""mediapipe's full-range BlazeFace, whose weights ship inside the mediapipe 0.10.21 wheel."""
+"""mediapipe's full-range BlazeFace, run by onnxruntime from a verified copy we ship.
+
+The weights are mediapipe 0.10.21's `face_detection_full_range_sparse.tflite` (Apache-2.0),
+converted once to ONNX by scripts/convert_blazeface.py (models/PROVENANCE.md). mediapipe itself
+is not used: the steps below redo, one for one, what its FaceDetectionFullRangeCpu graph does
+around the model, so the detections stay those mediapipe gave (benchmarks/blazeface_parity.py):
+
+1. ImageToTensor: the picture, letterboxed into a square (keep_aspect_ratio, zero border), is
+   warped to 192 x 192 by OpenCV's warpPerspective with bilinear interpolation, then mapped
+   from [0, 255] to [-1, 1].
+2. SSD anchors: one per cell of a 48 x 48 grid (stride 4), at the cell centre, size 1.
+3. Tensors to detections: box centre and size are offsets / 192 (x, y, w, h order) around the
+   anchor; score = sigmoid of the logit clipped to [-100, 100]; boxes scoring under the
+   threshold, or with a negative size, are dropped.
+4. Weighted non-maximum suppression (IoU > 0.3): each kept box is the score-weighted mean of
+   the boxes it suppresses, with the best one's score.
+5. The letterbox is removed: boxes go back to picture pixels.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .base import Detection
+from .centerface import ModelError, load_model_bytes
 from .merge import merge_detections
 from .scales import resize
 from .tiling import detect_tiled
 
-# mediapipe logs through glog/absl to stderr at import; keep the batch output readable.
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_MODELS = Path(__file__).resolve().parent.parent / "models"
+MODEL_PATH = _MODELS / "blazeface_full_range.onnx"
+MODEL_SHA256 = "cf94fb5f17ac4b9476c459d646f5304252f4d1b2b7b77105ed6a99f399db6b0e"
+LICENSE_PATH = _MODELS / "LICENSE-blazeface.txt"
 
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence TFLite's start-up chatter, which native code writes straight to fd 2."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
+# mediapipe/modules/face_detection/face_detection_full_range.pbtxt and face_detection.pbtxt.
+INPUT_SIDE = 192
+_GRID = 48  # 192 / stride 4
+_SCORE_CLIP = 100.0
+_NMS_IOU = 0.3
+# The score a box needs. mediapipe 0.10.21's Python FaceDetection ignores its
+# min_detection_confidence for this model (google-ai-edge/mediapipe issue 3896): the graph's
+# own 0.6 applied whatever crowdveil asked for, checked here on the dev photos at 0.3, 0.5 and
+# 0.7. Every BlazeFace figure in benchmarks/RESULTS.md was measured with it, so it stays the
+# default; `honour_threshold=True` applies the detector's `threshold` instead.
+MEDIAPIPE_MIN_SCORE = 0.6
 
 WHOLE_PASS_SIDE = 1024  # long side of the whole-picture pass
 # Long side of the picture the tiles are cut from. BlazeFace is in the ensemble for the odd
@@ -43,6 +54,125 @@ WHOLE_PASS_SIDE = 1024  # long side of the whole-picture pass
 # once CenterFace had its zoom pass (benchmarks/RESULTS.md). Shrinking large pictures to this
 # side first cuts that to 48 tiles.
 TILED_LONG_SIDE = 2048
+
+
+def _anchors() -> np.ndarray:
+    """x, y centres of the 2,304 anchors in tensor-relative units, row by row."""
+    centres = (np.arange(_GRID, dtype=np.float32) + np.float32(0.5)) / np.float32(_GRID)
+    ys, xs = np.meshgrid(centres, centres, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+
+
+ANCHORS = _anchors()
+
+
+def to_tensor(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The model's 1 x 192 x 192 x 3 input for `rgb`, and the letterboxed square's side.
+
+    The square (side = the picture's long side) is centred on the picture; OpenCV maps its
+    corners onto the tensor's corners, exactly as mediapipe's ImageToTensorCalculator does, so
+    the same pixels are sampled with the same fixed-point bilinear weights.
+    """
+    h, w = rgb.shape[:2]
+    side = float(max(h, w))
+    corners = cv2.boxPoints(((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))
+    target = np.array(
+        [[0, INPUT_SIDE], [0, 0], [INPUT_SIDE, 0], [INPUT_SIDE, INPUT_SIDE]], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    warped = cv2.warpPerspective(
+        np.ascontiguousarray(rgb), matrix, (INPUT_SIDE, INPUT_SIDE),
+        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
+    )
+    tensor = warped.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
+    return tensor[None], side
+
+
+def decode(regressors: np.ndarray, logits: np.ndarray, threshold: float) -> np.ndarray:
+    """Model outputs (2304 x 16, 2304 x 1) -> N x 5 rows xmin, ymin, w, h, score, in
+    tensor-relative units, for the boxes scoring at least `threshold`."""
+    with np.errstate(over="ignore"):  # exp(100) is inf in float32, as in mediapipe: score 0
+        scores = 1.0 / (1.0 + np.exp(-np.clip(logits[:, 0], -_SCORE_CLIP, _SCORE_CLIP)))
+    keep = np.nonzero(scores >= np.float32(threshold))[0]
+    raw = regressors[keep, :4] / np.float32(INPUT_SIDE)
+    cx = raw[:, 0] + ANCHORS[keep, 0]
+    cy = raw[:, 1] + ANCHORS[keep, 1]
+    bw, bh = raw[:, 2], raw[:, 3]
+    x0, y0 = cx - bw / 2, cy - bh / 2
+    rows = np.stack([x0, y0, (cx + bw / 2) - x0, (cy + bh / 2) - y0, scores[keep]], axis=1)
+    # A negative (or NaN) size is a broken prediction; mediapipe drops it before NMS.
+    valid = (rows[:, 2] >= 0) & (rows[:, 3] >= 0)
+    return rows[valid].astype(np.float32)
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[0] + box[2], boxes[:, 0] + boxes[:, 2])
+    y1 = np.minimum(box[1] + box[3], boxes[:, 1] + boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = box[2] * box[3] + boxes[:, 2] * boxes[:, 3] - inter
+    return np.where((inter > 0) & (union > 0), inter / np.where(union > 0, union, 1), 0.0)
+
+
+def weighted_nms(rows: np.ndarray, iou: float = _NMS_IOU) -> np.ndarray:
+    """mediapipe's WEIGHTED non-maximum suppression on xmin, ymin, w, h, score rows.
+
+    Best first, every remaining box overlapping the best one by IoU > `iou` (itself included)
+    is merged into it: corners averaged with the scores as weights; the score stays the best's.
+    """
+    order = np.argsort(-rows[:, 4], kind="stable")
+    remaining = rows[order].astype(np.float64)
+    kept = []
+    while len(remaining):
+        best = remaining[0]
+        near = _iou(best, remaining) > iou
+        if not near.any():  # a zero-area best box overlaps nothing, not even itself
+            kept.append(best)
+            break
+        group = remaining[near]
+        weights = group[:, 4:5]
+        total = weights.sum()
+        x0, y0 = (group[:, :2] * weights).sum(axis=0) / total
+        x1 = ((group[:, 0] + group[:, 2]) * weights[:, 0]).sum() / total
+        y1 = ((group[:, 1] + group[:, 3]) * weights[:, 0]).sum() / total
+        kept.append(np.array([x0, y0, x1 - x0, y1 - y0, best[4]]))
+        remaining = remaining[~near]
+    return np.array(kept, np.float64).reshape(-1, 5)
+
+
+class BlazeFaceNet:
+    """One onnxruntime session of the verified BlazeFace model."""
+
+    def __init__(self, threads: int = 1, model_path: Path = MODEL_PATH,
+                 license_path: Path = LICENSE_PATH, sha256: str = MODEL_SHA256) -> None:
+        import onnxruntime as ort  # heavy import: only when a detector is really built
+
+        if not license_path.is_file():
+            # Apache-2.0 lets us ship the weights only with their licence beside them.
+            raise ModelError(
+                f"face model licence missing: {license_path} (reinstall crowdveil)")
+        data = load_model_bytes(model_path, sha256)
+        ort.disable_telemetry_events()  # a no-op off Windows; crowdveil never reports anything
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, int(threads))
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+    def run(self, rgb: np.ndarray, threshold: float) -> np.ndarray:
+        """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score in its pixels."""
+        h, w = rgb.shape[:2]
+        tensor, side = to_tensor(rgb)
+        regressors, logits = self._session.run(
+            ["regressors", "classificators"], {"input": tensor})
+        rows = weighted_nms(decode(regressors[0], logits[0], threshold))
+        # Letterbox removal: tensor units -> the centred square -> picture pixels.
+        rows[:, :4] *= side
+        rows[:, 0] += (w - side) / 2
+        rows[:, 1] += (h - side) / 2
+        return rows
 
 
 class BlazeFaceDetector:
@@ -56,37 +186,25 @@ class BlazeFaceDetector:
 
     def __init__(
         self, threshold: float = 0.3, tile: int = 384, overlap: int = 128,
-        tiled_long_side: int = TILED_LONG_SIDE,
+        tiled_long_side: int = TILED_LONG_SIDE, threads: int = 1,
+        honour_threshold: bool = False,
     ) -> None:
-        import mediapipe as mp  # heavy import: only when a detector is really built
-
         self.threshold = threshold
+        self.min_score = threshold if honour_threshold else MEDIAPIPE_MIN_SCORE
         self.tile = tile
         self.overlap = overlap
         self.tiled_long_side = tiled_long_side
-        with _quiet_native_stderr():
-            self._model = mp.solutions.face_detection.FaceDetection(
-                model_selection=1, min_detection_confidence=threshold
-            )
-            self._model.process(np.zeros((64, 64, 3), np.uint8))  # first call logs too
+        self._net = BlazeFaceNet(threads=threads)
 
     def _detect_once(self, rgb: np.ndarray) -> list[Detection]:
-        h, w = rgb.shape[:2]
-        result = self._model.process(np.ascontiguousarray(rgb))
-        found = []
-        for det in result.detections or []:
-            box = det.location_data.relative_bounding_box
-            found.append(
-                Detection(
-                    box.xmin * w, box.ymin * h, box.width * w, box.height * h,
-                    float(det.score[0]), self.name,
-                )
-            )
-        return found
+        return [
+            Detection(float(x), float(y), float(w), float(h), float(s), self.name)
+            for x, y, w, h, s in self._net.run(rgb, self.min_score)
+        ]
 
     def _detect_whole(self, rgb: np.ndarray) -> list[Detection]:
-        """The whole picture, shrunk first: the model sees 192 px anyway, and mediapipe's
-        OpenCV aborts the process on a side of 32767 px or more."""
+        """The whole picture, shrunk first: the model sees 192 px anyway, and OpenCV's warp
+        (as mediapipe's did) fails on a side of 32767 px or more."""
         small, factor = _shrunk(rgb, WHOLE_PASS_SIDE)
         return [d.scaled(1.0 / factor) for d in self._detect_once(small)]
 
@@ -101,7 +219,7 @@ class BlazeFaceDetector:
         return merge_detections(self._detect_whole(rgb) + self._detect_tiles(rgb))
 
     def close(self) -> None:
-        self._model.close()
+        self._net = None  # type: ignore[assignment]  # the session frees with its last reference
 
 
 def _shrunk(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
