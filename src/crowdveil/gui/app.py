@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -15,6 +17,8 @@ from .. import __version__
 from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
 from .main_window import MainWindow
+
+_IMPORTED = time.monotonic()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -28,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help="stop checking or exporting a photo after this long (default: "
                              "%(default)g); 0 for no limit")
+    # the app bundle's check: open the window, say how long that took, close
+    parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -44,6 +50,28 @@ def build_window(argv: list[str], detector_factory: Callable[[], Detector] | Non
     return window
 
 
+def _seconds_since_launch() -> float:
+    """From the process's start (Linux: the kernel's count, so a bundle's unpacking counts too)."""
+    try:
+        start = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.monotonic() - _IMPORTED
+
+
+def _smoke_test(app: QApplication, window: MainWindow) -> int:
+    deadline = time.monotonic() + 60
+    while not window.windowHandle().isExposed() and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    app.processEvents()
+    exposed = window.windowHandle().isExposed()
+    print(f"window ready in {_seconds_since_launch():.2f} s" if exposed
+          else "window never appeared", flush=True)
+    window.close()  # stops the worker processes
+    return 0 if exposed else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # Crisp on fractional-scaling screens (125 %, 150 %): no rounding of the scale factor.
@@ -55,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     window = build_window(argv)
     window.show()
+    if parse_args(argv).smoke_test:
+        return _smoke_test(app, window)
     return app.exec()
 
 
