@@ -1,7 +1,9 @@
 """Render the crowdveil-gui main window (1280 x 800) with sample photos to docs/gui-screenshot.png.
 
 Runs without a screen (Qt's offscreen platform) so a reviewer or CI can look at the window:
-    python scripts/screenshot_gui.py [OUTPUT.png]
+    python scripts/screenshot_gui.py [--lang fr|en] [--dark] [OUTPUT.png]
+    QT_SCALE_FACTOR=2 python scripts/screenshot_gui.py /tmp/at-200-percent.png
+(--lang fr writes docs/gui-screenshot-fr.png unless OUTPUT is given.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtCore import QCoreApplication  # noqa: E402
 from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from crowdveil.gui import language  # noqa: E402
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
 
@@ -71,13 +74,21 @@ def wait_until(condition, timeout: float = 120.0) -> None:
 def main(argv: list[str]) -> int:
     dark = "--dark" in argv  # check the dark palette too: --dark OUTPUT.png
     argv = [a for a in argv if a != "--dark"]
-    out = Path(argv[0]) if argv else REPO / "docs" / "gui-screenshot.png"
+    lang = "en"
+    if "--lang" in argv:
+        at = argv.index("--lang")
+        lang = argv[at + 1]
+        del argv[at:at + 2]
+    default = "gui-screenshot.png" if lang == "en" else f"gui-screenshot-{lang}.png"
+    out = Path(argv[0]) if argv else REPO / "docs" / default
     app = QApplication.instance() or QApplication([])
     if dark:
         # the offscreen platform has no system theme to follow; stand in for a dark desktop
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
     app.setApplicationName("crowdveil")
+    app.setApplicationDisplayName("crowdveil")
+    language.install(lang)
     with tempfile.TemporaryDirectory() as scratch:
         window = MainWindow()
         window.resize(1280, 800)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from crowdveil.detect.base import Detection  # noqa: E402
 from crowdveil.gui import tasks  # noqa: E402
 from crowdveil.gui.app import build_window  # noqa: E402
+from crowdveil.gui.language import describe  # noqa: E402
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
 from crowdveil.verify import verify_file  # noqa: E402
@@ -101,7 +102,7 @@ def drop(window: MainWindow, paths: list[Path], at: QPoint) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     handle = window.windowHandle()
-    enter = QDragEnterEvent(QPointF(at), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(handle, enter)
     assert enter.isAccepted()
@@ -170,9 +171,9 @@ def test_broken_and_unsupported_files_are_listed_with_the_reason(qtbot, make_win
     assert rows["good.jpg"].status is Status.READY
     for name in ("truncated.jpg", "fake.jpg", "notes.txt"):
         assert rows[name].status is Status.ERROR, name
-    assert "truncated" in rows["truncated.jpg"].error
-    assert "not a supported image" in rows["fake.jpg"].error
-    assert "not a photo type" in rows["notes.txt"].error
+    assert "truncated" in describe(rows["truncated.jpg"].error)
+    assert "not a supported image" in describe(rows["fake.jpg"].error)
+    assert "not a photo type" in describe(rows["notes.txt"].error)
     shown = window.model.data(window.model.index(1), Qt.ItemDataRole.DisplayRole)
     assert shown.startswith("truncated.jpg\nError: ")
     # an unreadable photo is never offered for export
@@ -197,8 +198,8 @@ def test_a_dropped_folder_follows_no_link_the_command_line_would_not(
     assert sorted(rows) == ["a.jpg", "alias.jpg", "escape.jpg", "linked"]
     assert rows["a.jpg"].status is Status.READY and rows["alias.jpg"].status is Status.READY
     assert rows["escape.jpg"].status is Status.ERROR
-    assert "outside the input folder" in rows["escape.jpg"].error
-    assert rows["linked"].status is Status.ERROR and "not followed" in rows["linked"].error
+    assert "outside the input folder" in describe(rows["escape.jpg"].error)
+    assert rows["linked"].status is Status.ERROR and "not followed" in describe(rows["linked"].error)
 
 
 def test_a_file_with_several_images_says_only_its_first_is_kept(qtbot, make_window, tmp_path):

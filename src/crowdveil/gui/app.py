@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from .. import __version__
 from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
+from . import language
 from .main_window import MainWindow
 
 _IMPORTED = time.monotonic()
@@ -34,6 +35,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "%(default)g); 0 for no limit")
     # the app bundle's check: open the window, say how long that took, close
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--lang", choices=sorted(language.LANGUAGES),
+                        help="language of the window (default: the Language menu's choice, "
+                             "else the system's)")
     return parser.parse_args(argv)
 
 
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("crowdveil")
     app.setApplicationDisplayName("crowdveil")
     app.setApplicationVersion(__version__)
+    language.install(language.choose(parse_args(argv).lang))
     window = build_window(argv)
     window.show()
     if parse_args(argv).smoke_test:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..regions import Region
@@ -43,22 +44,25 @@ class RegionEditor:
         self.stack.push(_Edit(self.item, after, text, self._notify))
 
     def add(self, region: Region) -> None:
-        self._push([*self.item.regions, region], "Add region")
+        # named as "Undo <text>" completes them: a noun phrase reads well in every language
+        self._push([*self.item.regions, region],
+                   QCoreApplication.translate("RegionEditor", "adding a region"))
 
     def remove(self, indices: list[int]) -> None:
         drop = set(indices)
         if not drop:
             return
         kept = [r for i, r in enumerate(self.item.regions) if i not in drop]
-        self._push(kept, "Delete region" if len(drop) == 1 else "Delete regions")
+        self._push(kept, QCoreApplication.translate("RegionEditor", "deleting %n region(s)",
+                                                    None, len(drop)))
 
     def set_all(self, after: list[Region], text: str) -> None:
         if after != self.item.regions:
             self._push(after, text)
 
-    def replace(self, index: int, region: Region, text: str = "Move region") -> None:
+    def replace(self, index: int, region: Region, text: str = "") -> None:
         if not 0 <= index < len(self.item.regions) or self.item.regions[index] == region:
             return
         after = list(self.item.regions)
         after[index] = region
-        self._push(after, text)
+        self._push(after, text or QCoreApplication.translate("RegionEditor", "moving a region"))

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPixmap, QUndoGroup, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPixmap, QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QFileDialog,
     QLabel,
@@ -43,6 +44,7 @@ from ..write_clean import DEFAULT_QUALITY, output_target
 from .edits import RegionEditor
 from .images import to_qimage
 from .isolation import InProcessProvider, ProcessProvider, Provider
+from .language import LANGUAGES, arg, describe, save_language, saved_language
 from .photo_list import PhotoItem, PhotoListModel, Status, collect
 from .reveal_panel import RevealPanel
 from .review_view import ReviewView
@@ -50,10 +52,13 @@ from .session import Session
 from .tasks import Checked, ExportTask
 
 PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker when shown
-EDIT_HINT = ("Drag on the photo to hide anything missed · Del removes the selected region · "
-             "R previews · Ctrl+Z undoes")
-METHOD_LABELS = {"fill": "Solid fill", "mosaic": "Coarse mosaic", "blur": "Heavy blur"}
 APP_TOOL = "crowdveil-app"
+
+
+def _keys(action: QAction) -> str:
+    """An action's first shortcut as this system and language write it ("Del", "Suppr")."""
+    keys = action.shortcuts()
+    return keys[0].toString(QKeySequence.SequenceFormat.NativeText) if keys else ""
 
 
 class MainWindow(QMainWindow):
@@ -71,7 +76,8 @@ class MainWindow(QMainWindow):
         """`provider` runs the photos' work; by default worker processes with `timeout` s per
         photo. `detector_factory` (tests) runs it in this process instead, with no isolation."""
         super().__init__()
-        self.setWindowTitle("crowdveil — make protest photos safe to share")
+        # Qt adds the application's name ("… — crowdveil"): the title does not say it again
+        self.setWindowTitle(self.tr("Make protest photos safe to share"))
         self.setAcceptDrops(True)
         self.resize(1280, 800)
         self.max_pixels = max_pixels
@@ -113,22 +119,26 @@ class MainWindow(QMainWindow):
         self.list_view.setIconSize(QSize(72, 72))
         self.list_view.setSpacing(2)
         self.list_view.setUniformItemSizes(True)
-        self.list_view.setWordWrap(True)
+        # one line per row part (name, then status), each cut in the middle so a long file
+        # name keeps its end ("…_0042.jpg"); the tooltip has the whole path
+        self.list_view.setWordWrap(False)
         self.list_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list_view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.list_view.setMinimumWidth(240)
+        self.list_view.setMinimumWidth(260)
         self.list_view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.list_view.setAccessibleName(self.tr("Photos"))
+        self.list_view.setAccessibleDescription(
+            self.tr("The photos to make safe, with what was found in each"))
 
         self.view = ReviewView()
-        self.placeholder = QLabel(
-            "<h2>Drop photos or folders here</h2>"
-            "<p>crowdveil finds every face and hides it for good, and removes everything the "
-            "file says about where, when and with what it was taken.</p>"
-            "<p>Or use <b>File › Open files…</b></p>"
-        )
+        self.view.setAccessibleName(self.tr("Photo under review"))
+        self.view.setAccessibleDescription(self.tr(
+            "The coloured areas will be destroyed in the exported copy. Drag to add one."))
+        self.placeholder = QLabel()
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setMargin(40)
+        self.placeholder.setTextFormat(Qt.TextFormat.RichText)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.view)
@@ -146,102 +156,203 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
 
         self.status_label = QLabel()
+        self.status_label.setAccessibleName(self.tr("Status"))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
-        self.progress.setFormat("%v of %m")
-        self.cancel_button = QPushButton("Cancel")
+        # %v and %m are Qt's own: the photos done and the photos to do
+        self.progress.setFormat(self.tr("%v of %m"))
+        self.progress.setAccessibleName(self.tr("Export progress"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setAccessibleName(self.tr("Cancel the export"))
         self.cancel_button.clicked.connect(self.cancel_export)
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.progress.hide()
         self.cancel_button.hide()
+        self._show_welcome()
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    def _show_welcome(self) -> None:
+        self.placeholder.setText(
+            "<h2>" + _html(self.tr("Drop photos or folders here")) + "</h2><p>"
+            + _html(self.tr("crowdveil finds every face and hides it for good, and removes "
+                            "everything the file says about where, when and with what it "
+                            "was taken.")) + "</p><p>"
+            + arg(_html(self.tr("Or use %1")), "<b>" + _html(self.tr("File › Open photos…"))
+                  + "</b>") + "</p>")
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "",
+                toolbar: str = "") -> QAction:
+        """`toolbar`: a shorter label for the toolbar button (the menu shows `text`)."""
         action = QAction(text, self)
         action.triggered.connect(slot)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
             action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setToolTip(tip or text)
+        if toolbar:
+            action.setIconText(toolbar)
+        keys = _keys(action)
+        # the tooltip names the shortcut: how keyboard users learn it
+        action.setToolTip(arg(self.tr("%1 (%2)"), tip or text, keys) if keys else (tip or text))
         action.setStatusTip(tip)
         self.addAction(action)  # shortcuts work wherever the focus is
         return action
 
     def _build_actions(self) -> None:
         S = QKeySequence.StandardKey
-        self.open_files_action = self._action("Open files…", self.open_files_dialog, S.Open)
-        self.open_folder_action = self._action("Open folder…", self.open_folder_dialog,
-                                               "Ctrl+Shift+O")
+        self.open_files_action = self._action(self.tr("Open photos…"), self.open_files_dialog,
+                                              S.Open)
+        self.open_folder_action = self._action(self.tr("Open a folder…"),
+                                               self.open_folder_dialog, "Ctrl+Shift+O")
         self.export_selected_action = self._action(
-            "Export selected…", self.export_selected, "Ctrl+E",
-            "Write safe copies of the selected photos to a folder")
+            self.tr("Export selected…"), self.export_selected, "Ctrl+E",
+            self.tr("Write safe copies of the selected photos to a folder"))
         self.export_all_action = self._action(
-            "Export all…", self.export_all, "Ctrl+Shift+E",
-            "Write safe copies of every checked photo to a folder")
-        self.save_report_action = self._action("Save report…", self.save_report_dialog)
-        self.clear_action = self._action("Clear list", self.clear)
-        self.quit_action = self._action("Quit", self.close, S.Quit)
+            self.tr("Export all…"), self.export_all, "Ctrl+Shift+E",
+            self.tr("Write safe copies of every checked photo to a folder"))
+        self.save_report_action = self._action(
+            self.tr("Save report…"), self.save_report_dialog,
+            tip=self.tr("Save what the last export removed, as a JSON file"))
+        self.clear_action = self._action(self.tr("Clear the list"), self.clear)
+        self.quit_action = self._action(self.tr("Quit"), self.close, S.Quit)
 
-        self.undo_action = self.undo_group.createUndoAction(self, "Undo")
+        self.undo_action = self.undo_group.createUndoAction(self, self.tr("Undo"))
         self.undo_action.setShortcuts(QKeySequence.keyBindings(S.Undo))
-        self.redo_action = self.undo_group.createRedoAction(self, "Redo")
+        self.redo_action = self.undo_group.createRedoAction(self, self.tr("Redo"))
         self.redo_action.setShortcuts(QKeySequence.keyBindings(S.Redo))
+        self.undo_action.setIconText(self.tr("Undo"))
+        self.redo_action.setIconText(self.tr("Redo"))
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
         self.delete_action = self._action(
-            "Delete region", self.delete_selected_regions, ["Del", "Backspace"],
-            "Remove the selected region (it will not be hidden)")
-        self.shape_action = self._action("Box / ellipse", self.view.toggle_shape_selected, "S",
-                                         "Switch the selected region between box and ellipse")
-        self.next_action = self._action("Next photo", self.next_photo, ["PgDown", "Ctrl+Right"])
-        self.prev_action = self._action("Previous photo", self.previous_photo,
+            self.tr("Delete region"), self.delete_selected_regions, ["Del", "Backspace"],
+            self.tr("Remove the selected region (it will not be hidden)"))
+        self.shape_action = self._action(
+            self.tr("Box / ellipse"), self.view.toggle_shape_selected, "S",
+            self.tr("Switch the selected region between box and ellipse"))
+        self.next_action = self._action(self.tr("Next photo"), self.next_photo,
+                                        ["PgDown", "Ctrl+Right"])
+        self.prev_action = self._action(self.tr("Previous photo"), self.previous_photo,
                                         ["PgUp", "Ctrl+Left"])
-        self.zoom_in_action = self._action("Zoom in", lambda: self.view.zoom_by(1.25), S.ZoomIn)
-        self.zoom_out_action = self._action("Zoom out", lambda: self.view.zoom_by(0.8), S.ZoomOut)
-        self.fit_action = self._action("Fit to window", self.view.fit, "Ctrl+0")
-        self.actual_action = self._action("Actual pixels", self.view.actual_size, "Ctrl+1")
-        self.preview_action = self._action("Preview result", self._refresh_picture, "R",
-                                           "Show the photo as it will be exported")
+        self.next_region_action = self._action(
+            self.tr("Next region"), lambda: self.view.step_region(1), "N",
+            self.tr("Select the next region and zoom to it, largest faces first"))
+        self.prev_region_action = self._action(
+            self.tr("Previous region"), lambda: self.view.step_region(-1),
+            "Shift+N", self.tr("Select the previous region and zoom to it"))
+        self.zoom_region_action = self._action(
+            self.tr("Zoom to region"), self.view.zoom_to_selected, "Z",
+            self.tr("Zoom to the selected region"))
+        self.zoom_in_action = self._action(self.tr("Zoom in"), lambda: self.view.zoom_by(1.25),
+                                           S.ZoomIn)
+        self.zoom_out_action = self._action(self.tr("Zoom out"), lambda: self.view.zoom_by(0.8),
+                                            S.ZoomOut)
+        self.fit_action = self._action(self.tr("Fit to window"), self.view.fit, "Ctrl+0")
+        self.actual_action = self._action(self.tr("Actual pixels"), self.view.actual_size,
+                                          "Ctrl+1")
+        self.outlines_action = self._action(
+            self.tr("Outlines"), self._on_outlines, "O",
+            self.tr("Draw each region's outline instead of a see-through fill"))
+        self.outlines_action.setCheckable(True)
+        self.preview_action = self._action(
+            self.tr("Compare with the result"), self._refresh_picture, "R",
+            self.tr("Show the photo as it will be exported; again to see the original"))
         self.preview_action.setCheckable(True)
 
         self.method_box = QComboBox()
         for m in METHODS:
-            self.method_box.addItem(METHOD_LABELS.get(m, m), m)
-        self.method_box.setToolTip("How faces are destroyed in the exported files")
+            self.method_box.addItem(self._method_label(m), m)
+        self.method_box.setToolTip(self.tr("How faces are destroyed in the exported files"))
         self.method_box.currentIndexChanged.connect(self._refresh_picture)
+        method_label = QLabel(self.tr("Hide faces with:"))
+        method_label.setBuddy(self.method_box)
+        self.method_box.setAccessibleName(self.tr("Hide faces with"))
 
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
+        file_menu = menu.addMenu(self.tr("&File"))
         for a in (self.open_files_action, self.open_folder_action, None,
                   self.export_selected_action, self.export_all_action, self.save_report_action,
                   None, self.clear_action, None, self.quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
-        edit_menu = menu.addMenu("&Edit")
+        edit_menu = menu.addMenu(self.tr("&Edit"))
         for a in (self.undo_action, self.redo_action, None, self.delete_action, self.shape_action):
             edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
-        view_menu = menu.addMenu("&View")
-        for a in (self.next_action, self.prev_action, None, self.zoom_in_action,
+        view_menu = menu.addMenu(self.tr("&View"))
+        for a in (self.next_action, self.prev_action, None, self.next_region_action,
+                  self.prev_region_action, self.zoom_region_action, None, self.zoom_in_action,
                   self.zoom_out_action, self.fit_action, self.actual_action, None,
-                  self.preview_action):
+                  self.outlines_action, self.preview_action):
             view_menu.addSeparator() if a is None else view_menu.addAction(a)
+        self.language_menu = menu.addMenu(self.tr("&Language"))
+        self.language_group = QActionGroup(self)
+        saved = saved_language()
+        choices: list[tuple[str | None, str]] = [(None, self.tr("As the system"))]
+        choices += list(LANGUAGES.items())
+        for code, name in choices:
+            action = self.language_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == saved)
+            action.setData(code)
+            self.language_group.addAction(action)
+            if code is None:
+                self.language_menu.addSeparator()
+        self.language_group.triggered.connect(self._on_language_chosen)
 
-        bar = QToolBar("Main")
+        # two rows: the French labels are longer than the English ones and must not be hidden
+        # behind the toolbar's overflow button at 1280 pixels or at 200 % scaling
+        bar = QToolBar(self.tr("Photos and export"))
         bar.setObjectName("main-toolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for a in (self.open_files_action, self.open_folder_action, None, self.prev_action,
-                  self.next_action, None, self.undo_action, self.redo_action, self.delete_action,
-                  None, self.fit_action, self.preview_action):
+        review = QToolBar(self.tr("Review"))
+        review.setObjectName("review-toolbar")
+        for b in (bar, review):
+            b.setMovable(False)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (self.open_files_action, self.open_folder_action, None, self.undo_action,
+                  self.redo_action, self.delete_action):
             bar.addSeparator() if a is None else bar.addAction(a)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        bar.addWidget(QLabel("Hide faces with: "))
+        bar.addWidget(method_label)
         bar.addWidget(self.method_box)
         bar.addAction(self.export_selected_action)
         bar.addAction(self.export_all_action)
+        for a in (self.prev_action, self.next_action, None, self.prev_region_action,
+                  self.next_region_action, self.zoom_region_action, None, self.fit_action,
+                  None, self.outlines_action, self.preview_action):
+            review.addSeparator() if a is None else review.addAction(a)
         self.addToolBar(bar)
+        self.addToolBarBreak()
+        self.addToolBar(review)
+        self.toolbars = [bar, review]
+        for b in self.toolbars:
+            b.setAccessibleName(b.windowTitle())
+            for button in b.findChildren(QAbstractButton):
+                action = button.defaultAction() if hasattr(button, "defaultAction") else None
+                if action is not None:
+                    # a screen reader says the full name, not the shortened button label
+                    button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
+        self.setTabOrder(self.list_view, self.view)
+        self.setTabOrder(self.view, self.panel)
+
+    def _method_label(self, method: str) -> str:
+        if method == "fill":
+            return self.tr("Solid fill")
+        if method == "mosaic":
+            return self.tr("Coarse mosaic")
+        if method == "blur":
+            return self.tr("Heavy blur")
+        return method
+
+    def _on_outlines(self) -> None:
+        self.view.set_outlines(self.outlines_action.isChecked())
+
+    def _on_language_chosen(self, action: QAction) -> None:
+        code = action.data()
+        save_language(code)
+        QMessageBox.information(
+            self, self.tr("Language"),
+            self.tr("The window will use this language the next time crowdveil starts."))
 
     # adding photos ----------------------------------------------------------------------
     def add_paths(self, paths: list[Path]) -> int:
@@ -282,12 +393,13 @@ class MainWindow(QMainWindow):
 
     def open_files_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
-        names, _ = QFileDialog.getOpenFileNames(self, "Open photos", "",
-                                                f"Photos ({patterns});;All files (*)")
+        names, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Open photos"), "",
+            arg(self.tr("Photos (%1);;All files (*)"), patterns))
         self.add_paths([Path(n) for n in names])
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of photos"))
         if folder:
             self.add_paths([Path(folder)])
 
@@ -411,6 +523,10 @@ class MainWindow(QMainWindow):
 
     def _show(self, item: PhotoItem | None) -> None:
         self._current = item
+        self.setWindowTitle(item.name if item is not None
+                            else self.tr("Make protest photos safe to share"))
+        if item is None:
+            self._show_welcome()
         self.panel.show_item(item)
         pixels = self._pixels_of(item) if item is not None and item.reviewable else None
         if item is None or pixels is None:
@@ -419,8 +535,8 @@ class MainWindow(QMainWindow):
             self.undo_group.setActiveStack(None)
             self.stack.setCurrentWidget(self.placeholder)
             if item is not None:
-                text = "Loading…" if item.reviewable else item.status_text()
-                self.placeholder.setText(f"<h3>{item.name}</h3><p>{text}</p>")
+                text = self.tr("Loading…") if item.reviewable else item.status_text()
+                self.placeholder.setText(f"<h3>{_html(item.name)}</h3><p>{_html(text)}</p>")
                 self.panel.show_item(item)
             return
         stack = self._stack_for(item)
@@ -474,8 +590,9 @@ class MainWindow(QMainWindow):
         ready = [i for i in items if i.exportable]
         waiting = sum(i.status in (Status.QUEUED, Status.ANALYSING) for i in items)
         if not ready:
-            self.status_label.setText("Nothing to export yet" +
-                                      (": photos are still being checked." if waiting else "."))
+            self.status_label.setText(
+                self.tr("Nothing to export yet: photos are still being checked.") if waiting
+                else self.tr("Nothing to export yet."))
             return False
         folder = self.choose_folder()
         if folder is None:
@@ -488,20 +605,26 @@ class MainWindow(QMainWindow):
         self.results = list(skipped)
         for item, row in refused:
             self.results.append(row)
-            item.status, item.error = Status.EXPORT_FAILED, row.error
+            item.status = Status.EXPORT_FAILED
+            item.error = arg(self.tr(
+                "not exported: %1 exists and was not written by crowdveil; the copy there is "
+                "not this photo's current version (Replace writes over it)"), row.output or "")
             self._item_changed(item)
         notes = []
         if skipped:
-            notes.append(f"{len(skipped)} photo(s) already exported as they are now: skipped.")
+            notes.append(self.tr("%Ln photo(s) already exported as they are now: skipped.",
+                                 "", len(skipped)))
         if refused:
             names = ", ".join(display_path(Path(r.output or "")) for _, r in refused[:5])
-            notes.append(f"{len(refused)} file(s) not written by crowdveil were left as they "
-                         f"are ({names}): the copy there is not the current one of its photo. "
-                         "Choose Replace to write over it.")
+            notes.append(arg(self.tr(
+                "%Ln file(s) not written by crowdveil were left as they are (%1): the copy "
+                "there is not the current one of its photo. Choose Replace to write over it.",
+                "", len(refused)), names))
         if waiting:
-            notes.append(f"{waiting} photo(s) still being checked are not included.")
+            notes.append(self.tr("%Ln photo(s) still being checked are not included.", "",
+                                 waiting))
         if not jobs:
-            self.status_label.setText(" ".join(notes) or "Nothing exported.")
+            self.status_label.setText(" ".join(notes) or self.tr("Nothing exported."))
             self._update_state()
             return False
         self._start_export(jobs, notes)
@@ -571,13 +694,13 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
-        self.status_label.setText(f"Exporting {len(jobs)} photo(s)…")
+        self.status_label.setText(self.tr("Exporting %Ln photo(s)…", "", len(jobs)))
         self._update_state()
 
     def cancel_export(self) -> None:
         if self.exporting():
             self.cancel_button.setEnabled(False)
-            self.status_label.setText("Cancelling after the current photo…")
+            self.status_label.setText(self.tr("Cancelling after the current photo…"))
             self.session.cancel_export()
 
     def _on_exported(self, item: PhotoItem, result: FileResult) -> None:
@@ -600,12 +723,12 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
         ok = sum(r.status == "ok" for r in self.results)
         failed = sum(r.status == "error" for r in self.results)
-        text = f"Exported {ok} photo(s)"
+        text = self.tr("Exported %Ln photo(s).", "", ok)
         if failed:
-            text += f", {failed} failed (see the list)"
+            text += " " + self.tr("%Ln failed (see the list).", "", failed)
         if cancelled:
-            text += "; cancelled"
-        self.status_label.setText(" ".join([text + ".", *self._export_notes]))
+            text += " " + self.tr("Export cancelled.")
+        self.status_label.setText(" ".join([text, *self._export_notes]))
         self._update_state()
         self.export_finished.emit()
 
@@ -617,8 +740,9 @@ class MainWindow(QMainWindow):
         return report.build(self.results)
 
     def save_report_dialog(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save report", "crowdveil-report.json",
-                                              "JSON (*.json)")
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Save report"),
+                                              "crowdveil-report.json",
+                                              self.tr("JSON report (*.json)"))
         if not name:
             return
         outputs = [Path(r.output).parent for r in self.results if r.output]
@@ -631,30 +755,33 @@ class MainWindow(QMainWindow):
                                 writing=[Path(os.path.commonpath(outputs))] if outputs else [])
             report.write(self.report(), Path(name), overwrite=True)
         except (CrowdveilError, ValueError) as exc:  # ValueError: outputs on different drives
-            QMessageBox.warning(self, "Report not saved", str(exc))
+            QMessageBox.warning(self, self.tr("Report not saved"), describe(exc))
 
     def _choose_folder_dialog(self) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(self, "Export safe copies to…")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Export safe copies to…"))
         return Path(folder) if folder else None
 
     def _ask_overwrite_dialog(self, existing: list[Path]) -> str:
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Files already exist")
+        box.setWindowTitle(self.tr("Files already exist"))
         shown = "\n".join(str(p) for p in existing[:8])
-        more = f"\n… and {len(existing) - 8} more" if len(existing) > 8 else ""
-        box.setText(f"{len(existing)} file(s) already exist in the export folder. "
-                    "Skip existing keeps the ones crowdveil wrote from these photos as they "
-                    "are now, and writes the others again.")
+        more = ("\n" + self.tr("… and %Ln more", "", len(existing) - 8)
+                if len(existing) > 8 else "")
+        box.setText(self.tr(
+            "%Ln file(s) already exist in the export folder. Skip existing keeps the ones "
+            "crowdveil wrote from these photos as they are now, and writes the others again.",
+            "", len(existing)))
         foreign = ""
         if self._foreign:
-            foreign = (f"\n\n{len(self._foreign)} of them were not written by crowdveil "
-                       "(or were changed since): Skip existing leaves them as they are, so "
-                       "what is published there is not the current photo:\n" +
-                       "\n".join(str(p) for p in self._foreign[:8]))
+            foreign = ("\n\n" + self.tr(
+                "%Ln of them were not written by crowdveil (or were changed since): Skip "
+                "existing leaves them as they are, so what is published there is not the "
+                "current photo:", "", len(self._foreign)) + "\n"
+                + "\n".join(str(p) for p in self._foreign[:8]))
         box.setInformativeText(f"{shown}{more}{foreign}")
-        replace_button = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
-        skip = box.addButton("Skip existing", QMessageBox.ButtonRole.AcceptRole)
+        replace_button = box.addButton(self.tr("Replace"), QMessageBox.ButtonRole.DestructiveRole)
+        skip = box.addButton(self.tr("Skip existing"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(skip)
         box.exec()
@@ -672,19 +799,31 @@ class MainWindow(QMainWindow):
         self.save_report_action.setEnabled(bool(self.results) and not busy)
         has_photo = self.stack.currentWidget() is self.view
         for a in (self.delete_action, self.fit_action, self.actual_action, self.zoom_in_action,
-                  self.zoom_out_action, self.preview_action, self.shape_action):
+                  self.zoom_out_action, self.preview_action, self.shape_action,
+                  self.next_region_action, self.prev_region_action, self.zoom_region_action,
+                  self.outlines_action):
             a.setEnabled(has_photo)
         if busy:
             return
         pending = sum(i.status in (Status.QUEUED, Status.ANALYSING) for i in items)
         if pending:
-            self.status_label.setText(f"Checking photos… {len(items) - pending} of {len(items)} "
-                                      "done. You can review the finished ones now.")
+            self.status_label.setText(arg(self.tr(
+                "Checking photos… %1 of %2 done. You can review the finished ones now."),
+                len(items) - pending, len(items)))
         elif items and not self.results:
             errors = sum(i.status is Status.ERROR for i in items)
-            text = f"{len(items)} file(s) checked"
-            text += f", {errors} cannot be used" if errors else ""
-            self.status_label.setText(f"{text}.   {EDIT_HINT}")
+            text = self.tr("%Ln file(s) checked.", "", len(items))
+            if errors:
+                text += " " + self.tr("%Ln cannot be used.", "", errors)
+            self.status_label.setText(f"{text}   {self.edit_hint()}")
+
+    def edit_hint(self) -> str:
+        """How to edit, with the keys as this keyboard's language names them."""
+        return arg(self.tr("Drag on the photo to hide anything missed · %1 removes the selected "
+                           "region · %2 goes to the next region · %3 compares with the result · "
+                           "%4 undoes"),
+                   _keys(self.delete_action), _keys(self.next_region_action),
+                   _keys(self.preview_action), _keys(self.undo_action))
 
     def closeEvent(self, event) -> None:
         self.cancel_export()
@@ -695,3 +834,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the workers (tests call this; closing the window does it too)."""
         self.close()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -8,13 +8,20 @@ from enum import Enum
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ..regions import Region
 from ..reveal import Finding
 from ..walk import walk_folder
+from .language import arg, describe
 
 
 class Status(Enum):
@@ -32,14 +39,14 @@ class PhotoItem:
     path: Path
     root: Path  # the file or folder the user gave, so exports keep the folder layout
     status: Status = Status.QUEUED
-    error: str | None = None
+    error: object = None  # why it cannot be used: words, or the core's message (see describe)
     # decoded by a worker; may be dropped to save memory (see MainWindow), then asked again
     pixels: np.ndarray | None = None
     digest: str = ""  # SHA-256 of the bytes that were checked: an export must find the same
     detected: list[Region] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)  # what export destroys (user-edited)
     findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. only the first of several images
+    notes: list = field(default_factory=list)  # e.g. only the first of several images
     width: int = 0
     height: int = 0
     format: str = ""
@@ -60,25 +67,29 @@ class PhotoItem:
         return self.exportable or self.status is Status.EXPORTING
 
     def status_text(self) -> str:
+        # QCoreApplication.translate with the context spelled out: lupdate reads these calls
         if self.status is Status.QUEUED:
-            return "Waiting to be checked…"
+            return QCoreApplication.translate("PhotoItem", "Waiting to be checked…")
         if self.status is Status.ANALYSING:
-            return "Finding faces…"
+            return QCoreApplication.translate("PhotoItem", "Finding faces…")
         if self.status is Status.ERROR:
-            return f"Error: {self.error}"
+            return arg(QCoreApplication.translate("PhotoItem", "Error: %1"),
+                       describe(self.error))
         faces = len(self.regions)
-        text = f"{faces} region{'s' if faces != 1 else ''}" if faces else "No faces found"
+        parts = [QCoreApplication.translate("PhotoItem", "%Ln region(s)", None, faces) if faces
+                 else QCoreApplication.translate("PhotoItem", "No faces found")]
         n = len(self.findings)
-        text += f" · {n} metadata item{'s' if n != 1 else ''}" if n else " · no metadata"
-        for note in self.notes:
-            text += f" · {note}"
+        parts.append(QCoreApplication.translate("PhotoItem", "%Ln metadata item(s)", None, n)
+                     if n else QCoreApplication.translate("PhotoItem", "no metadata"))
+        parts += [describe(note) for note in self.notes]
         if self.status is Status.EXPORTING:
-            return text + " · exporting…"
-        if self.status is Status.EXPORTED:
-            return text + " · exported"
-        if self.status is Status.EXPORT_FAILED:
-            return text + f" · export failed: {self.error}"
-        return text
+            parts.append(QCoreApplication.translate("PhotoItem", "exporting…"))
+        elif self.status is Status.EXPORTED:
+            parts.append(QCoreApplication.translate("PhotoItem", "exported"))
+        elif self.status is Status.EXPORT_FAILED:
+            parts.append(arg(QCoreApplication.translate("PhotoItem", "export failed: %1"),
+                             describe(self.error)))
+        return " · ".join(parts)
 
 
 def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, str | None]]:
@@ -95,7 +106,7 @@ def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, str | None]]:
             # a file dropped on its own is always tried: the decoder gives the real reason
             yield root, root, None
         else:
-            yield root, root, "no such file"
+            yield root, root, QCoreApplication.translate("PhotoItem", "no such file")
 
 
 class PhotoListModel(QAbstractListModel):
@@ -119,6 +130,8 @@ class PhotoListModel(QAbstractListModel):
             return self._icon(item)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{item.path}\n{item.status_text()}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{item.name}, {item.status_text()}"
         if role == self.ItemRole:
             return item
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from .language import arg, describe
 from .photo_list import PhotoItem, Status
 
 KIND_ORDER = ["gps", "name", "serial", "device", "date", "thumbnail", "embedded-image"]
@@ -22,7 +23,8 @@ class RevealPanel(QScrollArea):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 12, 12, 12)
-        self.title = QLabel("What this photo reveals")
+        self.setAccessibleName(self.tr("What this photo reveals"))
+        self.title = QLabel(self.tr("What this photo reveals"))
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -32,9 +34,15 @@ class RevealPanel(QScrollArea):
         self.footer = QLabel()
         for label in (self.summary, self.details, self.footer):
             label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            # selectable, and readable by keyboard (a screen reader can walk the lines)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.footer.setEnabled(False)  # the palette's muted text colour, light or dark
+        # the helper text keeps the palette's full text colour (a greyed, disabled-looking
+        # label was hard to read, worst of all in a dark theme); italics set it apart
+        font = self.footer.font()
+        font.setItalic(True)
+        self.footer.setFont(font)
         layout.addWidget(self.title)
         layout.addWidget(self.summary)
         layout.addWidget(self.details)
@@ -52,30 +60,38 @@ class RevealPanel(QScrollArea):
         self.details.clear()
         self.footer.clear()
         if item is None:
-            self.summary.setText("Drop photos or folders on this window to check them.")
+            self.summary.setText(self.tr("Drop photos or folders on this window to check them."))
             return
         if item.status is Status.ERROR:
-            self.summary.setText(f"This file cannot be read:\n{item.error}")
+            self.summary.setText(self.tr("This file cannot be read:") + "\n"
+                                 + describe(item.error))
             return
         if item.status in (Status.QUEUED, Status.ANALYSING):
-            self.summary.setText("Still being checked…")
+            self.summary.setText(self.tr("Still being checked…"))
             return
         faces = len(item.regions)
-        head = (f"{faces} region{'s' if faces != 1 else ''} will be destroyed."
-                if faces else "No faces found. Look carefully and draw over any the detector "
-                "missed.")
+        head = (self.tr("%Ln region(s) will be destroyed.", "", faces) if faces
+                else self.tr("No faces found. Look carefully and draw over any the detector "
+                             "missed."))
         findings = sorted(item.findings, key=lambda f: _sort_key(f.kind))
-        self._lines = [f.text for f in findings]
+        self._lines = [finding_text(f) for f in findings]
         if findings:
-            self.summary.setText(f"{head}\n\nThe file also carries:")
+            self.summary.setText(head + "\n\n" + self.tr("The file also carries:"))
             items = "".join(f"<li>{_escape(t)}</li>" for t in self._lines)
             self.details.setText(f"<ul style='margin-left:-20px'>{items}</ul>")
-            self.footer.setText("Export writes a new file from the pixels alone: "
-                                "none of the above is kept.")
+            self.footer.setText(self.tr("Export writes a new file from the pixels alone: "
+                                        "none of the above is kept."))
         else:
-            self.summary.setText(f"{head}\n\nNo metadata found in the file.")
+            self.summary.setText(head + "\n\n" + self.tr("No metadata found in the file."))
         if item.output:
-            self.footer.setText(f"{self.footer.text()}\n\nExported to {item.output}".strip())
+            exported = arg(self.tr("Exported to %1"), item.output)
+            self.footer.setText(f"{self.footer.text()}\n\n{exported}".strip())
+
+
+def finding_text(finding: object) -> str:
+    """A finding in the window's language: the core's message when it carries one."""
+    message = getattr(finding, "message", None)
+    return describe(message) if message is not None else str(finding)
 
 
 def _escape(text: str) -> str:

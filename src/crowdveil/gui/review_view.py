@@ -6,14 +6,15 @@ The view owns no region data: it draws `PhotoItem.regions` and turns mouse gestu
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
+    QLabel,
 )
 
 from ..regions import Region
@@ -25,7 +26,9 @@ MIN_SIDE = 4  # a drag smaller than this (image pixels) is a click, not a region
 DETECTED = QColor(255, 196, 0)
 MANUAL = QColor(0, 200, 255)
 HALO = QColor(0, 0, 0, 170)
+FILL_ALPHA = 110  # see-through: the face stays visible, so the user can judge the cover
 MAX_ZOOM = 32.0
+REGION_ZOOM_MAX = 4.0  # zooming to a tiny region stops at 4 screen pixels per image pixel
 
 
 class RegionItem(QGraphicsItem):
@@ -82,6 +85,21 @@ class RegionItem(QGraphicsItem):
         rect = QRectF(0, 0, self._w, self._h)
         colour = MANUAL if self._region.source == "manual" else DETECTED
         selected = self.isSelected()
+        if not self._view.outlines and not self._view.preview:
+            # What will be destroyed, as a see-through fill: thousands of outlines on a
+            # crowd are a sea of lines, a fill reads as "covered" at any zoom.
+            fill = QColor(colour)
+            fill.setAlpha(FILL_ALPHA)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(fill)
+            if self._region.shape == "ellipse":
+                painter.drawEllipse(rect)
+            else:
+                painter.drawRect(rect)
+            if not selected:
+                return
+        elif not self._view.outlines and not selected:
+            return  # comparing: the result shows what is destroyed, nothing drawn over it
         widths = (4.5, 2.5) if selected else (3.5, 1.5)
         for pen_colour, width in ((HALO, widths[0]), (colour, widths[1])):
             pen = QPen(pen_colour, width)
@@ -137,7 +155,9 @@ class RegionItem(QGraphicsItem):
         resized = self._resize_anchor is not None
         self._resize_anchor = None
         super().mouseReleaseEvent(event)
-        self._view.commit_geometry("Resize region" if resized else "Move region")
+        self._view.commit_geometry(
+            QCoreApplication.translate("ReviewView", "resizing a region") if resized
+            else QCoreApplication.translate("ReviewView", "moving a region"))
 
 
 class ReviewView(QGraphicsView):
@@ -154,6 +174,7 @@ class ReviewView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         # a neutral grey around the photo, as photo tools use, in light and dark themes alike
+        # (no text is drawn on it but the banner, which brings its own contrast)
         self.setBackgroundBrush(QColor(58, 58, 60))
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -170,6 +191,19 @@ class ReviewView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self.preview = False
+        self.outlines = False  # outlines instead of the see-through fill
+        # While comparing, a banner says the picture is the result, not the photo; in the
+        # tooltip colours of the theme, so it reads on the grey in light and dark themes.
+        self.banner = QLabel(self)
+        self.banner.setText(QCoreApplication.translate("ReviewView",
+                                                       "Result: as it will be exported"))
+        self.banner.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.banner.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self.banner.setAutoFillBackground(True)
+        self.banner.setMargin(6)
+        self.banner.move(8, 8)
+        self.banner.adjustSize()
+        self.banner.hide()
 
     # content ----------------------------------------------------------------------------
     @property
@@ -191,6 +225,7 @@ class ReviewView(QGraphicsView):
     def set_pixmap(self, pixmap: QPixmap) -> None:
         """Swap the picture (original or redacted preview) without touching zoom or regions."""
         self._pixmap_item.setPixmap(pixmap)
+        self.banner.setVisible(self.preview and self._editor is not None)
         for item in self._items:
             item.update()
 
@@ -238,7 +273,61 @@ class ReviewView(QGraphicsView):
                 r = item.region()
                 shape = "box" if r.shape == "ellipse" else "ellipse"
                 self._editor.replace(i, Region(r.x, r.y, r.w, r.h, shape, r.score, r.source),
-                                     "Change region shape")
+                                     QCoreApplication.translate("ReviewView",
+                                                                "changing a region's shape"))
+
+    def set_outlines(self, on: bool) -> None:
+        self.outlines = on
+        for item in self._items:
+            item.update()
+
+    def selected_index(self) -> int | None:
+        for i, item in enumerate(self._items):
+            if item.isSelected():
+                return i
+        return None
+
+    def region_order(self) -> list[int]:
+        """The regions from largest to smallest: the faces anyone could recognise first."""
+        regions = self._editor.item.regions if self._editor else []
+        return sorted(range(len(regions)), key=lambda i: (-regions[i].w * regions[i].h,
+                                                         regions[i].y, regions[i].x))
+
+    def step_region(self, step: int) -> int | None:
+        """Select the next (step 1) or previous (-1) region in `region_order` and zoom to it;
+        the index of the region selected, or None when there is none."""
+        order = self.region_order()
+        if not order:
+            return None
+        now = self.selected_index()
+        if now is None:
+            chosen = order[0] if step > 0 else order[-1]
+        else:
+            chosen = order[(order.index(now) + step) % len(order)]
+        self.scene().clearSelection()
+        self._items[chosen].setSelected(True)
+        self.zoom_to(chosen)
+        return chosen
+
+    def zoom_to_selected(self) -> None:
+        index = self.selected_index()
+        if index is not None:
+            self.zoom_to(index)
+
+    def zoom_to(self, index: int) -> None:
+        """Show this region large, centred, with the scene around it for context."""
+        r = self._items[index].region()
+        rect = QRectF(r.x, r.y, r.w, r.h)
+        margin = max(r.w, r.h) * 1.5
+        area = rect.adjusted(-margin, -margin, margin, margin)
+        vp = self.viewport().rect()
+        scale = min(vp.width() / area.width(), vp.height() / area.height())
+        scale = max(min(scale, REGION_ZOOM_MAX), self._fit_scale())
+        now = self.scale_factor()
+        self._fitted = False
+        self.scale(scale / now, scale / now)
+        self.centerOn(rect.center())
+        self._update_handles()
 
     # zoom -------------------------------------------------------------------------------
     def scale_factor(self) -> float:
