@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""Build the desktop app bundle: `DIR/crowdveil/` with Python, Qt and the models inside.
+
+    python scripts/build_app.py --out DIR            # build, then test the bundle
+    python scripts/build_app.py --out DIR --plan     # only say what would go in
+
+Run it with the Python of an environment that has crowdveil[gui] and cx_Freeze installed
+(`pip install '.[gui,app]'`); that Python and its packages are what the bundle carries. The
+result runs on a machine with no Python:
+
+    DIR/crowdveil/crowdveil        the command line (crowdveil.exe on Windows)
+    DIR/crowdveil/crowdveil-gui    the window (crowdveil-gui.exe on Windows)
+    DIR/crowdveil/lib/             Python, Qt, onnxruntime, OpenCV, the models: shared by both
+    DIR/crowdveil/licenses/        the licence notice of everything inside, and README.txt
+    DIR/crowdveil/samples/         the sample photos, to try it on
+
+Why cx_Freeze: one folder with two executables over one shared lib directory is what it builds
+by default (PyInstaller needs two analyses merged), and it carries the platform integration we
+want: a macOS .app whose Info.plist declares the photo types (photos dropped on the icon open)
+and a Windows MSI that registers "Open with crowdveil" for the photo types. Only the Linux build
+has been built and tested; the Windows and macOS branches follow cx_Freeze's documented options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as metadata
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+LICENCE_TEXTS = Path(__file__).resolve().parent / "app_licenses"
+APP = "crowdveil"
+WINDOWS = sys.platform == "win32"
+MACOS = sys.platform == "darwin"
+EXE = ".exe" if WINDOWS else ""
+
+# The Qt modules the app imports; every other PySide6 module (QML, Quick, WebEngine,
+# Multimedia, 3D, Network...) stays out, with the Qt libraries and plugins only they need.
+QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets")
+# Qt platform plugins worth carrying: X11 and Wayland desktops, and offscreen for headless
+# checks. eglfs/linuxfb/vnc/vkkhrdisplay are for embedded screens and pull in extra Qt libraries.
+QT_PLATFORMS_KEPT = ("xcb", "wayland", "wayland-egl", "offscreen", "minimal", "windows", "cocoa")
+# Never imported by crowdveil at run time: test and build tools, and mediapipe's heavy tree
+# (the BlazeFace weights run from our own ONNX copy).
+EXCLUDED_MODULES = (
+    "tkinter", "unittest.mock", "pydoc_data", "lib2to3", "idlelib", "ensurepip", "venv",
+    "pytest", "_pytest", "pytestqt", "hypothesis", "skimage", "scipy", "matplotlib",
+    "mediapipe", "tensorflow", "jax", "jaxlib", "sounddevice", "IPython",
+    "cx_Freeze", "PyInstaller", "setuptools", "pip", "wheel", "ruff", "onnx",
+)
+# Package data crowdveil needs at run time (models, their licences, translations).
+DATA_SUFFIXES = (".onnx", ".txt", ".md", ".qm", ".mo", ".json")
+# The photo types the app opens, for the macOS document types and Windows associations.
+PHOTO_TYPES = {
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+    "heic": "image/heic", "heif": "image/heif", "tif": "image/tiff", "tiff": "image/tiff",
+}
+LICENCE_NAME = re.compile(
+    r"(?i)^(licen[cs]e|copying|notice|thirdpartynotices|third_party_notices|authors|"
+    r"licenses?_bundled|license-3rd-party)")
+# cx_Freeze ships its own launcher; its licence goes in too (it is in every executable).
+BUILDER_DISTS = {"cx-freeze", "freeze-core"}
+
+
+# --- what goes in ---------------------------------------------------------------------------
+def crowdveil_package() -> Path:
+    spec = importlib.util.find_spec("crowdveil")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("crowdveil is not importable: run this with the app's environment "
+                         "(pip install '.[gui,app]')")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def data_files(package: Path) -> list[Path]:
+    """Every non-code file crowdveil reads at run time (models, licences, translations)."""
+    return sorted(p for p in package.rglob("*")
+                  if p.is_file() and p.suffix in DATA_SUFFIXES and "__pycache__" not in p.parts)
+
+
+def unused_qt_modules() -> list[str]:
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("PySide6 is not installed: pip install '.[gui]'")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    names = {p.name.split(".")[0] for p in folder.iterdir()
+             if p.name.startswith("Qt") and p.suffix in (".so", ".pyd")}
+    return sorted(f"PySide6.{n}" for n in names - set(QT_MODULES_USED))
+
+
+def plan() -> dict[str, object]:
+    package = crowdveil_package()
+    return {
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "executables": [f"{APP}{EXE}", f"{APP}-gui{EXE}"],
+        "crowdveil": str(package),
+        "data_files": [str(p.relative_to(package)) for p in data_files(package)],
+        "qt_modules": list(QT_MODULES_USED),
+        "excluded_modules": [*EXCLUDED_MODULES, *unused_qt_modules()],
+        "licence_texts": sorted(p.name for p in LICENCE_TEXTS.glob("*.txt")),
+    }
+
+
+# --- the build ------------------------------------------------------------------------------
+ENTRY = '''\
+import multiprocessing.spawn
+import sys
+
+# Worker processes (spawn) re-run this executable: hand them to multiprocessing before anything
+# else, so a worker never parses the command line or opens a window. (Importing multiprocessing
+# in a cx_Freeze build also serves its resource tracker's "-c" command line.)
+if multiprocessing.spawn.is_forking(sys.argv):
+    multiprocessing.spawn.freeze_support()
+
+from {module} import main
+
+sys.exit(main())
+'''
+
+
+def write_entries(folder: Path) -> tuple[Path, Path]:
+    cli, gui = folder / f"{APP}.py", folder / f"{APP}-gui.py"
+    cli.write_text(ENTRY.format(module="crowdveil.cli"))
+    gui.write_text(ENTRY.format(module="crowdveil.gui.app"))
+    return cli, gui
+
+
+def build_cx_freeze(target: Path, work: Path) -> None:
+    """Freeze both entry points into `target` (one lib folder), with platform extras."""
+    try:
+        import cx_Freeze
+    except ImportError:
+        raise SystemExit("cx_Freeze is not installed: pip install '.[app]'") from None
+    from crowdveil import __version__
+
+    cli, gui = write_entries(work)
+    package = crowdveil_package()
+    build_exe = {
+        "build_exe": str(target),
+        "packages": ["crowdveil"],
+        "includes": [f"PySide6.{m}" for m in QT_MODULES_USED],
+        "excludes": [*EXCLUDED_MODULES, *unused_qt_modules()],
+        # package data lives beside the code, where crowdveil looks for it
+        "include_files": [(str(p), str(Path("lib", "crowdveil", p.relative_to(package))))
+                          for p in data_files(package)],
+        "zip_exclude_packages": ["crowdveil"],
+        "include_msvcr": WINDOWS,
+        "optimize": 0,  # asserts stay: some checks in the pipeline are asserts
+        "silent_level": 1,
+    }
+    executables = [
+        cx_Freeze.Executable(str(cli), target_name=f"{APP}{EXE}", base="console"),
+        cx_Freeze.Executable(str(gui), target_name=f"{APP}-gui{EXE}",
+                             base="gui" if WINDOWS else "console"),
+    ]
+    commands = ["build_exe"]
+    options: dict[str, dict[str, object]] = {"build_exe": build_exe}
+    if MACOS:
+        commands.append("bdist_mac")
+        options["bdist_mac"] = {
+            "bundle_name": APP,
+            "plist_items": [
+                ("CFBundleIdentifier", "org.crowdveil.app"),
+                ("CFBundleShortVersionString", __version__),
+                # photos dropped on the icon arrive as open-document events
+                ("CFBundleDocumentTypes", [{
+                    "CFBundleTypeName": "Photo",
+                    "CFBundleTypeRole": "Viewer",
+                    "LSHandlerRank": "Alternate",
+                    "LSItemContentTypes": ["public.jpeg", "public.png", "public.tiff",
+                                           "public.heic", "public.heif", "org.webmproject.webp"],
+                }]),
+            ],
+        }
+    if WINDOWS:
+        commands.append("bdist_msi")
+        options["bdist_msi"] = {
+            "upgrade_code": "{6A0B3C52-2B1E-4C4B-9C53-0C7A4B1C9E11}",
+            "add_to_path": False,
+            "extensions": [{"extension": ext, "verb": "open", "executable": f"{APP}-gui{EXE}",
+                            "context": "Open with crowdveil", "argument": '"%1"', "mime": mime}
+                           for ext, mime in PHOTO_TYPES.items()],
+        }
+    cx_Freeze.setup(name=APP, version=__version__, description="crowdveil",
+                    executables=executables, options=options, script_args=commands)
+
+
+# Qt plugin folders for embedded screens and for being a Wayland compositor ourselves.
+QT_PLUGIN_DIRS_DROPPED = ("egldeviceintegrations", "wayland-graphics-integration-server")
+# Qt libraries no part of the window needs: a plugin linking to one (SVG icons, the QML virtual
+# keyboard, TUIO network touch, the SVG-drawn Adwaita title bar) goes, and the library with it.
+# Photos are decoded by Pillow, never by Qt's image plugins.
+QT_LIBS_UNWANTED = re.compile(r"^libQt6(Qml|Quick|Svg|Pdf|Network|VirtualKeyboard|WlShell)")
+
+
+def needed_libraries(binary: Path, patchelf: str) -> set[str]:
+    found = subprocess.run([patchelf, "--print-needed", str(binary)], capture_output=True,
+                           text=True)
+    return set(found.stdout.split()) if found.returncode == 0 else set()
+
+
+def is_elf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def prune(target: Path) -> list[str]:
+    """Leave out what nothing in crowdveil loads; returns what was removed.
+
+    Qt: platform plugins for embedded screens, plugins needing left-out modules, translations
+    other than qtbase for the languages crowdveil ships, then every Qt library no remaining
+    binary links to. OpenCV's Haar cascades (unused) and onnxruntime's C-API library (the Python
+    module carries its own copy of the runtime) go too.
+    """
+    removed: list[Path] = []
+    lib = target / "lib"
+    qt = lib / "PySide6" / "Qt"
+    plugins = qt / "plugins"
+    for folder in QT_PLUGIN_DIRS_DROPPED:
+        if (plugins / folder).is_dir():
+            removed.append(plugins / folder)
+    for plugin in (plugins / "platforms").glob("*") if (plugins / "platforms").is_dir() else []:
+        name = re.sub(r"^(lib)?q|\.(so|dll|dylib)$", "", plugin.name)
+        if name not in QT_PLATFORMS_KEPT:
+            removed.append(plugin)
+    languages = {m.group(1) for p in (lib / "crowdveil").rglob("crowdveil_*.qm")
+                 if (m := re.match(r"crowdveil_(\w+)\.qm$", p.name))}
+    keep = {f"qtbase_{lang}.qm" for lang in languages}
+    removed += [p for p in (qt / "translations").glob("*") if p.name not in keep]
+    removed += [lib / "cv2" / "data", *(lib / "onnxruntime" / "capi").glob("libonnxruntime.so*")]
+    for path in removed:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    patchelf = shutil.which("patchelf") or str(Path(sys.executable).parent / "patchelf")
+    if sys.platform.startswith("linux") and Path(patchelf).exists() and (qt / "lib").is_dir():
+        needs = {p: needed_libraries(p, patchelf) for p in target.rglob("*")
+                 if p.is_file() and not p.is_symlink() and is_elf(p)}
+        for p, libs in list(needs.items()):
+            if p.is_relative_to(plugins) and any(QT_LIBS_UNWANTED.match(n) for n in libs):
+                p.unlink()
+                removed.append(p)
+                del needs[p]
+        while True:
+            wanted = set().union(*needs.values())
+            unused = [p for p in needs if p.parent == qt / "lib" and p.name not in wanted]
+            if not unused:
+                break
+            for p in unused:
+                p.unlink()
+                removed.append(p)
+                del needs[p]
+    return [str(p.relative_to(target)) for p in removed]
+
+
+# --- licences -------------------------------------------------------------------------------
+def top_level_names(dist: metadata.Distribution) -> set[str]:
+    text = dist.read_text("top_level.txt")
+    names = set(text.split()) if text else set()
+    for f in dist.files or []:
+        first = f.parts[0]
+        if first.endswith((".dist-info", ".data")) or first == "..":
+            continue
+        names.add(first.split(".")[0])
+    return names
+
+
+def names_in_bundle(target: Path) -> set[str]:
+    names = set()
+    lib = target / "lib"
+    for p in lib.iterdir() if lib.is_dir() else []:
+        names.add(p.name.split(".")[0])
+    for archive in lib.glob("*.zip"):
+        with zipfile.ZipFile(archive) as z:
+            names.update(n.split("/")[0].split(".")[0] for n in z.namelist())
+    return names
+
+
+def dist_licence(dist: metadata.Distribution) -> str:
+    meta = dist.metadata
+    expression = meta.get("License-Expression")
+    if expression:
+        return expression
+    short = (meta.get("License") or "").strip()
+    if short and "\n" not in short and len(short) < 120:
+        return short
+    classifiers = [c.split(" :: ")[-1] for c in meta.get_all("Classifier") or []
+                   if c.startswith("License ::")]
+    return "; ".join(classifiers) or "see the files"
+
+
+def copy_licence_files(dist: metadata.Distribution, dest: Path) -> list[str]:
+    copied = []
+    for f in dist.files or []:
+        if not LICENCE_NAME.match(f.name) or f.suffix in (".py", ".pyc"):
+            continue
+        source = Path(str(f.locate()))
+        if source.is_file():
+            rel = f.name if ".dist-info" in f.parts[0] else "_".join(f.parts[-2:])
+            shutil.copy2(source, dest / rel)
+            copied.append(rel)
+    return sorted(set(copied))
+
+
+def python_licence() -> Path | None:
+    base = Path(sys.base_prefix)
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for candidate in (base / "lib" / version / "LICENSE.txt", base / "LICENSE.txt",
+                      base / "Lib" / "LICENSE.txt"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def system_library_notices(target: Path, dest: Path) -> list[str]:
+    """Linux: copyright files of distribution libraries the builder copied in (e.g. xcb)."""
+    if not sys.platform.startswith("linux") or shutil.which("dpkg") is None:
+        return []
+    notes = []
+    for lib in sorted(target.rglob("*.so*")):
+        if any(part.endswith(".libs") for part in lib.parts) or "PySide6" in lib.parts:
+            continue
+        for folder in ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+                       "/usr/lib/aarch64-linux-gnu", "/usr/lib"):
+            system = Path(folder) / lib.name
+            if not system.exists():
+                continue
+            found = subprocess.run(["dpkg", "-S", str(system)], capture_output=True, text=True)
+            package = found.stdout.split(":")[0].strip()
+            copyright_file = Path("/usr/share/doc") / package / "copyright"
+            if package and copyright_file.is_file():
+                (dest / "system").mkdir(exist_ok=True)
+                shutil.copy2(copyright_file, dest / "system" / f"{package}.copyright")
+                notes.append(f"{lib.name}: Debian package {package}")
+            break
+    return notes
+
+
+def collect_licences(target: Path) -> dict[str, object]:
+    """licenses/ in the bundle: every carried distribution's notices, Python's, Qt's, models'."""
+    dest = target / "licenses"
+    dest.mkdir(exist_ok=True)
+    present = names_in_bundle(target)
+    components = []
+    for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"].lower()):
+        name = dist.metadata["Name"]
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key not in BUILDER_DISTS and not (top_level_names(dist) & present):
+            continue
+        folder = dest / f"{name}-{dist.version}"
+        folder.mkdir(exist_ok=True)
+        files = copy_licence_files(dist, folder)
+        components.append({"name": name, "version": dist.version,
+                           "licence": dist_licence(dist), "files": files})
+    # Texts the wheels refer to but do not carry (Qt and PySide6 are LGPL-3.0, offered
+    # alternatively under GPL; FFmpeg and libheif are LGPL; x265 in pillow-heif is GPL-2.0+).
+    texts = dest / "texts"
+    texts.mkdir(exist_ok=True)
+    for text in LICENCE_TEXTS.glob("*.txt"):
+        shutil.copy2(text, texts / text.name)
+    psf = python_licence()
+    if psf is not None:
+        shutil.copy2(psf, dest / "Python-LICENSE.txt")
+    models = crowdveil_package() / "models"
+    (dest / "models").mkdir(exist_ok=True)
+    for f in models.iterdir():
+        if f.suffix in (".txt", ".md"):
+            shutil.copy2(f, dest / "models" / f.name)
+    system = system_library_notices(target, dest)
+    gpl = sorted(p.name for p in target.rglob("*") if re.match(r"libx26[45]", p.name))
+    summary = {"components": components, "python": psf is not None,
+               "system_libraries": system, "gpl_libraries": gpl}
+    (dest / "components.json").write_text(json.dumps(summary, indent=2))
+    write_licence_readme(dest, summary)
+    return summary
+
+
+def write_licence_readme(dest: Path, summary: dict) -> None:
+    gpl = summary["gpl_libraries"]
+    whole = ("GPL-3.0-or-later: it contains x265 (GPL-2.0-or-later, through pillow-heif's "
+             f"HEIC support: {', '.join(gpl)}), so the combination is conveyed under the GPL, "
+             "version 3 or later (texts/GPL-3.0.txt)." if gpl else
+             "MIT for crowdveil's own code (crowdveil-*/LICENSE); every other component is "
+             "distributed under its own licence, listed below.")
+    lines = [
+        "crowdveil desktop app: licences of everything in this folder",
+        "",
+        f"The bundle as a whole is distributed under {whole}",
+        "crowdveil's own code is MIT. Each component below keeps its own licence; its notices "
+        "are in the folder named after it.",
+        "Qt 6 and PySide6/shiboken6 are used under the LGPL-3.0 (texts/LGPL-3.0.txt with "
+        "texts/GPL-3.0.txt). They are separate shared libraries in lib/: you may replace them "
+        "with your own build of the same version. Sources: https://download.qt.io/ and "
+        "https://code.qt.io/cgit/pyside/pyside-setup.git/. Qt's third-party parts are listed "
+        "at https://doc.qt.io/qt-6/licenses-used-in-qt.html.",
+        "Python: PSF licence (Python-LICENSE.txt). Models: models/ (licence, provenance, SHA-256).",
+        "",
+        "Component | version | licence | notice files",
+    ]
+    for c in summary["components"]:
+        lines.append(f"{c['name']} | {c['version']} | {c['licence']} | "
+                     f"{', '.join(c['files']) or '(none in the wheel: see texts/)'}")
+    if summary["system_libraries"]:
+        lines += ["", "System libraries copied from the build machine (system/):",
+                  *summary["system_libraries"]]
+    (dest / "README.txt").write_text("\n".join(lines) + "\n")
+
+
+# --- checks ---------------------------------------------------------------------------------
+def check(target: Path) -> dict[str, float]:
+    """Run both executables with an empty environment (no Python, no PATH)."""
+    samples = target / "samples"
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        start = time.monotonic()
+        cli = subprocess.run(["env", "-i", str(target / f"{APP}{EXE}"), str(samples), "-o",
+                              str(out)], capture_output=True, text=True, timeout=900)
+        results["cli_seconds"] = round(time.monotonic() - start, 2)
+        cleaned = sorted(p.name for p in out.rglob("*") if p.is_file() and p.suffix != ".txt"
+                         and not p.name.startswith("."))
+        print(cli.stdout[-2000:], cli.stderr[-2000:], sep="\n")
+        if cli.returncode != 0:
+            raise SystemExit(f"the bundled CLI failed (exit {cli.returncode})")
+        results["photos_cleaned"] = len(cleaned)
+        start = time.monotonic()
+        gui = subprocess.run(["env", "-i", "QT_QPA_PLATFORM=offscreen", f"HOME={tmp}",
+                              str(target / f"{APP}-gui{EXE}"), "--smoke-test",
+                              str(samples / "crowd.jpg")],
+                             capture_output=True, text=True, timeout=300)
+        results["gui_seconds"] = round(time.monotonic() - start, 2)
+        print(gui.stdout[-2000:], gui.stderr[-2000:], sep="\n")
+        if gui.returncode != 0:
+            raise SystemExit(f"the bundled app failed to open its window (exit {gui.returncode})")
+        ready = re.search(r"window ready in ([0-9.]+) s", gui.stdout)
+        if ready:
+            results["window_ready_seconds"] = float(ready.group(1))
+    return results
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder to build DIR/crowdveil in")
+    parser.add_argument("--plan", action="store_true",
+                        help="print what the bundle would carry (JSON) and build nothing")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip running the built executables")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.plan:
+        print(json.dumps(plan(), indent=2))
+        return 0
+    target = args.out.resolve() / APP
+    if target.exists():
+        shutil.rmtree(target)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as work:
+        build_cx_freeze(target, Path(work))
+    removed = prune(target)
+    shutil.copytree(REPO / "samples", target / "samples",
+                    ignore=shutil.ignore_patterns("*.py", "*.json"))
+    summary = collect_licences(target)
+    build_seconds = round(time.monotonic() - start, 1)
+    report = {"bundle": str(target), "build_seconds": build_seconds,
+              "size_mb": round(folder_size(target) / 1e6, 1), "pruned": len(removed),
+              "components": len(summary["components"]), "gpl_libraries": summary["gpl_libraries"]}
+    if not args.no_check and not MACOS and not WINDOWS:
+        report.update(check(target))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
