@@ -160,14 +160,14 @@ def test_rename_gives_random_names_without_camera_numbers(batch: Path, tmp_path:
     assert len(names) == 3 and not any("IMG" in n for n in names)
 
 
-def test_report_follows_schema_version_2(batch: Path, tmp_path: Path) -> None:
+def test_report_follows_schema_version_3(batch: Path, tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     assert _run(batch, "-o", tmp_path / "out", "-j", "1", "-q", "--report", report) == 0
     data = json.loads(report.read_text())
-    assert data["version"] == 2 and len(data["files"]) == 3
+    assert data["version"] == 3 and data["language"] == "en" and len(data["files"]) == 3
     for row in data["files"]:
-        assert set(row) == {"input", "output", "status", "error", "width", "height",
-                            "regions", "metadata_found", "notes"}
+        assert set(row) == {"input", "output", "status", "error", "error_code", "width",
+                            "height", "regions", "metadata_found", "notes", "note_codes"}
         assert row["status"] == "ok" and row["width"] == 256 and row["height"] == 256
         assert row["regions"], "the astronaut's face must be found"
         for region in row["regions"]:
@@ -209,7 +209,7 @@ def test_failed_write_leaves_no_partial_file(
     jobs = plan([batch], out).jobs
     results = run(jobs, Options(), isolate=False, make_detector=lambda settings: detector)
     assert [r.status for r in results].count("error") == 1
-    assert "No space left" in next(r.error for r in results if r.status == "error")
+    assert "the disk is full" in next(r.error for r in results if r.status == "error")
     files = published(out)
     assert len(files) == 2
     assert not [p for p in files if p.name.startswith(".crowdveil")]

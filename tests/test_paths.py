@@ -149,7 +149,7 @@ def test_a_name_too_long_for_the_output_is_a_clear_error(
     # writing beside the inputs forces a "_2" suffix, and the name no longer fits
     code, lines, rows = _run(capsys, src, "-o", src)
     assert code == 1
-    assert rows[str(longest)]["error"].endswith(": File name too long")
+    assert rows[str(longest)]["error"].endswith(": the name is too long for this disk")
     assert len(lines) == 1 and "a" * 251 in lines[0]
     names = sorted(p.name for p in published(src))
     assert names == sorted([longest.name, "short.jpg", "short_2.jpg"])

@@ -76,7 +76,7 @@ def test_default_report_has_counts_by_kind_and_none_of_the_removed_values(
     text = report.read_text(encoding="utf-8")
     assert _leaks(text) == []
     data = json.loads(text)
-    assert data["version"] == 2 and data["details"] is False
+    assert data["version"] == 3 and data["details"] is False
     rows = {Path(r["output"]).name: r for r in data["files"]}
     jpeg = rows["IMG_4821.jpg"]
     assert jpeg["metadata_found"]["gps"] == 1
@@ -232,7 +232,7 @@ def test_the_apps_saved_report_is_the_same_safe_form(photos: Path, tmp_path: Pat
     data = gui.MainWindow.report(SimpleNamespace(results=[row]))
     text = json.dumps(data, ensure_ascii=False)
     assert _leaks(text) == []
-    assert data["version"] == 2 and data["files"][0]["metadata_found"]["serial"] == 2
+    assert data["version"] == 3 and data["files"][0]["metadata_found"]["serial"] == 2
 
 
 def test_the_apps_save_report_refuses_an_original_and_the_export_folder(

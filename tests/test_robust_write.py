@@ -74,7 +74,9 @@ def test_disk_full_mid_write_leaves_no_file_and_says_so(
     out = tmp_path / "out"
     result = process_file(photo, out / "IMG_7", StubDetector(), Options())
     assert result.status == "error" and result.output is None
-    assert result.error == f"cannot write {out / 'IMG_7.jpg'}: No space left on device"
+    assert result.error == (f"cannot write {out / 'IMG_7.jpg'}: the disk is full "
+                            "(no space left on device)")
+    assert result.error_message.values["reason"].code == "os.no_space"
     assert _everything(out) == []
     assert photo.read_bytes() == GOOD
 
@@ -88,7 +90,8 @@ def test_read_only_output_folder_is_one_clear_error(
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     out = tmp_path / "out"
     result = process_file(photo, out / "IMG_7", StubDetector(), Options())
-    assert result.error == f"cannot write in {out}: Read-only file system"
+    assert result.error == (f"cannot write in {out}: the disk or folder is read-only: "
+                            "nothing can be written there")
     assert _everything(out) == []
 
 

@@ -64,7 +64,7 @@ def ifd_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def _decode_counting(data: bytes, reads: list[int]) -> tuple[int, list[str], int]:
     reads.clear()
     loaded = decode(io.BytesIO(data))
-    return int(loaded.pixels[0, 0, 0]), loaded.notes, len(reads)
+    return int(loaded.pixels[0, 0, 0]), [str(n) for n in loaded.notes], len(reads)
 
 
 def test_page_reads_do_not_grow_with_the_number_of_pages(ifd_reads: list[int]) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, first_line, internal
+from .errors import CrowdveilError, internal_message
 from .load import read_input
+from .messages import msg
 from .pipeline import FileResult, Options, analyse, display_path, error_row, export
 from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401
 from .record import Record, digest_bytes, settings_key
@@ -52,7 +53,7 @@ def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterat
             problems.append(error_row(entry.path, entry.reason))
         elif entry.picture:
             problems.append(FileResult(display_path(entry.path), status="skipped",
-                                       error=f"{entry.reason}: not cleaned, not copied"))
+                                       error_message=msg("batch.not_read", reason=entry.reason)))
 
 
 def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = True) -> Plan:
@@ -68,7 +69,7 @@ def plan(paths: list[Path], outdir: Path, rename: bool = False, resume: bool = T
         elif arg.exists() or arg.is_symlink():
             sources.append((arg, Path(arg.name)))
         else:
-            problems.append(error_row(arg, "no such file"))
+            problems.append(error_row(arg, msg("batch.no_such_file")))
     jobs = plan_sources(sources, outdir, rename=rename, resume=resume)
     if rename:
         # in camera order, the outputs' times and the record's lines would give the sequence
@@ -180,11 +181,11 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
         return export(analysis, job.target_base, options, record=record, key=job.key,
                       replace_ours=job.resume)
     except CrowdveilError as exc:
-        return error_row(job.source, first_line(str(exc)))
+        return error_row(job.source, exc.message)
     except MemoryError:
-        return error_row(job.source, "not enough memory to process this photo")
+        return error_row(job.source, msg("error.no_memory"))
     except Exception as exc:  # a bug must cost one file, not the batch
-        return error_row(job.source, internal(exc))
+        return error_row(job.source, internal_message(exc))
 
 
 def batch_key(options: Options, settings: DetectorSettings) -> str:

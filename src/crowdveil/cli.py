@@ -15,110 +15,185 @@ from pathlib import Path
 from . import __version__, report
 from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings
-from .errors import CrowdveilError, printable
+from .errors import CrowdveilError, os_reason, printable
 from .load import DEFAULT_MAX_PIXELS
+from .messages import (
+    DEFAULT_LANGUAGE,
+    Message,
+    available_languages,
+    gettext_for,
+    msg,
+    ngettext,
+    render,
+    resolve_language,
+    text,
+)
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .redact import METHODS
-from .write_clean import remove_stale_temps
+from .write_clean import check_output_folder, remove_stale_temps
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+# Only the command line names its options: the core says "exists", the CLI adds what to type.
+_HINTS = {
+    "write.exists": "cli.hint.overwrite",
+    "write.not_ours": "cli.hint.or_overwrite",
+    "report.exists": "cli.hint.or_overwrite",
+    "load.over_limit": "cli.hint.max_megapixels",
+    "load.too_many_pixels": "cli.hint.max_megapixels",
+    "load.file_too_big": "cli.hint.max_megapixels",
+    "load.file_grew": "cli.hint.max_megapixels",
+    "pool.timeout": "cli.hint.timeout",
+}
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="crowdveil",
-        description="Destroy every face in photos and write new files without any metadata. "
-        "Inputs are never modified. Use 'crowdveil inspect FILE...' to see what a photo reveals.",
-    )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos or folders")
+
+def say(message: Message, lang: str) -> str:
+    """A core message in words of `lang`, with the option that helps when there is one."""
+    words = render(message, lang)
+    hint = _HINTS.get(message.code)
+    return text(hint, lang, detail=words) if hint else words
+
+
+def _requested_language(argv: list[str]) -> str | None:
+    """--lang's value, read before the parser exists: its help is in that language."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+@contextlib.contextmanager
+def _argparse_words(lang: str) -> Iterator[None]:
+    """argparse's own words ("usage:", "show this help message and exit", its errors) from our
+    catalogue, under the context "argparse": argparse looks them up through its module-level
+    gettext functions, which stand in for the process's own while the command runs."""
+    if lang == DEFAULT_LANGUAGE:
+        yield
+        return
+    catalogue = gettext_for(lang)
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._ = lambda words: catalogue.pgettext("argparse", words)  # type: ignore[attr-defined]
+    argparse.ngettext = (  # type: ignore[attr-defined]
+        lambda one, many, n: catalogue.npgettext("argparse", one, many, n))
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
+
+
+def _add_lang(p: argparse.ArgumentParser, lang: str) -> None:
+    choices = available_languages()
+    p.add_argument("--lang", choices=choices, metavar="LANG",
+                   help=text("cli.help.lang", lang, choices=", ".join(choices)))
+
+
+def _parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    def h(code: str, **values: object) -> str:
+        return text(code, lang, **values)  # type: ignore[arg-type]
+
+    p = argparse.ArgumentParser(prog="crowdveil", description=h("cli.description"))
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=h("cli.help.paths"))
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR",
-                   help="folder for the cleaned copies (relative layout is kept)")
-    p.add_argument("--method", choices=METHODS, default="fill",
-                   help="how faces are destroyed (all are irreversible; default: fill)")
+                   help=h("cli.help.output"))
+    p.add_argument("--method", choices=METHODS, default="fill", help=h("cli.help.method"))
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help="detector confidence threshold; lower finds more "
-                   f"(default {DEFAULT_THRESHOLD})")
-    p.add_argument("--paranoid", action="store_true",
-                   help="lower thresholds and more scales: slower, finds more, more false alarms")
+                   help=h("cli.help.threshold", value=DEFAULT_THRESHOLD))
+    p.add_argument("--paranoid", action="store_true", help=h("cli.help.paranoid"))
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
-                   help="parallel workers (default: all cores)")
-    p.add_argument("--report", type=Path, metavar="FILE.json",
-                   help="write a JSON report (outside OUTDIR): per photo the output, its size, "
-                   "the regions destroyed and how many metadata items of each kind were "
-                   "removed, never their values; with --rename no input names")
-    p.add_argument("--report-details", action="store_true",
-                   help="also list the removed values (GPS position, serials, names) and the "
-                   "input paths in the report: a private file, never to be published")
-    p.add_argument("--rename", action="store_true",
-                   help="give outputs random names (camera names leak sequence and time)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+                   help=h("cli.help.jobs"))
+    p.add_argument("--report", type=Path, metavar="FILE.json", help=h("cli.help.report"))
+    p.add_argument("--report-details", action="store_true", help=h("cli.help.report_details"))
+    p.add_argument("--rename", action="store_true", help=h("cli.help.rename"))
+    p.add_argument("--overwrite", action="store_true", help=h("cli.help.overwrite"))
     p.add_argument("--no-resume", dest="resume", action="store_false",
-                   help="treat an existing output as an error instead of a finished photo "
-                   "(by default a rerun skips photos whose output exists and verifies clean)")
+                   help=h("cli.help.no_resume"))
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                   help="give up on a photo after this long, 0 for no limit "
-                   f"(default {DEFAULT_TIMEOUT_S:g})")
-    p.add_argument("--quality", type=int, default=90, help="JPEG/WebP quality (default 90)")
+                   help=h("cli.help.timeout", value=DEFAULT_TIMEOUT_S))
+    p.add_argument("--quality", type=int, default=90, help=h("cli.help.quality"))
     p.add_argument("--max-megapixels", type=float, default=DEFAULT_MAX_PIXELS / 1e6,
-                   help="refuse images larger than this (default 120)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+                   help=h("cli.help.max_megapixels"))
+    p.add_argument("-q", "--quiet", action="store_true", help=h("cli.help.quiet"))
+    _add_lang(p, lang)
     p.add_argument("--version", action="version", version=f"crowdveil {__version__}")
     return p
 
 
-def _inspect_main(argv: list[str]) -> int:
+def _inspect_main(argv: list[str], lang: str) -> int:
     p = argparse.ArgumentParser(prog="crowdveil inspect",
-                                description="Print what photos give away, in plain words.")
+                                description=text("cli.inspect.description", lang))
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    _add_lang(p, lang)
     args = p.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # decoders' warnings about damaged metadata: not for users
-        return _inspect_files(args.files)
+        return _inspect_files(args.files, lang)
 
 
-def _inspect_files(files: list[Path]) -> int:
+def _inspect_files(files: list[Path], lang: str = DEFAULT_LANGUAGE) -> int:
     status = EXIT_OK
     for path in files:
         name = display_path(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            print(printable(f"crowdveil: {name}: cannot read file: {reason}"), file=sys.stderr)
+            reason = msg("load.cannot_read", reason=os_reason(exc))
+            print(printable(text("cli.line.file_error", lang, file=name,
+                                 detail=render(reason, lang))), file=sys.stderr)
             status = EXIT_FAILED
             continue
         found = inspect_bytes(data)
-        print(printable(f"{name}:"))
+        print(printable(text("cli.line.inspect_heading", lang, file=name)))
         for f in found:  # metadata text is the photo's, not ours: never let it drive the terminal
-            print(printable(f"  - {f.text}"))
+            print(printable(f"  - {render(f.message, lang)}"))
         if not found:
-            print("  nothing found beyond the pixels (faces in the picture are not checked here)")
+            print(f"  {text('cli.inspect.nothing', lang)}")
     return status
 
 
 class _Progress:
-    """A progress bar on a terminal, one line per error always."""
+    """A progress bar on a terminal that says what it is doing, one line per error always."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
+    def __init__(self, total: int, quiet: bool, lang: str = DEFAULT_LANGUAGE) -> None:
         self.bar = None
-        if not quiet and sys.stderr.isatty() and total > 1:
+        self.lang = lang
+        self.total = total
+        self.done = 0
+        if not quiet and sys.stderr.isatty() and total > 0:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="photo", file=sys.stderr, dynamic_ncols=True)
+            # the models take ~20 s to load before the first photo is even searched
+            self.bar = tqdm(total=total, unit=text("cli.progress.unit", lang), file=sys.stderr,
+                            dynamic_ncols=True, desc=text("cli.progress.loading", lang))
 
     def __call__(self, result: FileResult) -> None:
-        if result.status == "error":
-            self._say(f"crowdveil: error: {result.input}: {result.error}")
-        elif result.status == "skipped" and result.error is not None:
-            self._say(f"crowdveil: skipped: {result.input}: {result.error}")
+        lang = self.lang
+        if result.status == "error" and result.error_message is not None:
+            self._say(text("cli.line.file_error", lang, file=result.input,
+                           detail=say(result.error_message, lang)))
+        elif result.status == "skipped" and result.error_message is not None:
+            self._say(text("cli.line.skipped", lang, file=result.input,
+                           detail=say(result.error_message, lang)))
         elif result.status == "ok":
-            for note in result.notes:
-                self._say(f"crowdveil: note: {result.input}: {note}")
+            for note in result.note_messages:
+                self._say(text("cli.line.note", lang, file=result.input,
+                               detail=say(note, lang)))
+
+    def finished(self, result: FileResult) -> None:
+        """A photo of the batch is done: report it, and say which one is searched now."""
+        self(result)
+        self.done += 1
         if self.bar is not None:
+            if self.done < self.total:
+                self.bar.set_description_str(text("cli.progress.searching", self.lang,
+                                                  n=self.done + 1, total=self.total))
             self.bar.update(1)
 
-    def _say(self, text: str) -> None:
-        line = printable(text)
+    def _say(self, line: str) -> None:
+        line = printable(line)
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
         else:
@@ -146,69 +221,95 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _summary(results: list[FileResult]) -> str:
+def _summary(results: list[FileResult], lang: str = DEFAULT_LANGUAGE) -> str:
     ok = [r for r in results if r.status == "ok"]
     errors = sum(r.status == "error" for r in results)
     skipped = sum(r.status == "skipped" and r.error is None for r in results)
     unread = sum(r.status == "skipped" and r.error is not None for r in results)
     faces = sum(len(r.regions) for r in ok)
     meta = sum(len(r.metadata_found) for r in ok)
-    parts = [f"{len(results)} file(s)", f"{len(ok)} cleaned", f"{faces} face region(s) destroyed",
-             f"{meta} metadata item(s) removed"]
+    parts = [ngettext("cli.summary.files", len(results), lang),
+             ngettext("cli.summary.cleaned", len(ok), lang),
+             ngettext("cli.summary.regions", faces, lang),
+             ngettext("cli.summary.metadata", meta, lang)]
     if skipped:
-        parts.append(f"{skipped} skipped (already cleaned by an earlier run; "
-                     "--overwrite redoes them)")
+        parts.append(ngettext("cli.summary.skipped", skipped, lang))
     if unread:
-        parts.append(f"{unread} not read (picture or video type crowdveil does not clean)")
-    parts.append(f"{errors} error(s)")
-    return "crowdveil: " + ", ".join(parts)
+        parts.append(ngettext("cli.summary.not_read", unread, lang))
+    parts.append(ngettext("cli.summary.errors", errors, lang))
+    return text("cli.summary.line", lang,
+                parts=text("cli.summary.separator", lang).join(parts))
 
 
 def write_report(
     results: list[FileResult], path: Path, *, details: bool = False, hide_input: bool = False,
-    overwrite: bool = False,
+    overwrite: bool = False, lang: str = DEFAULT_LANGUAGE,
 ) -> None:
     """Thin over `report`: build the report and write it atomically."""
-    body = report.build(results, details=details, hide_input=hide_input)
+    body = report.build(results, details=details, hide_input=hide_input, lang=lang)
     report.write(body, path, overwrite=overwrite)
 
 
-def _check_report_path(args: argparse.Namespace, sources: list[Path]) -> str | None:
+def _error_line(lang: str, message: Message, where: str | None = None) -> str:
+    """`crowdveil: error: [where: ]what`, on one line."""
+    detail = say(message, lang)
+    if where is not None:
+        detail = text(where, lang, detail=detail)
+    return printable(text("cli.line.error", lang, detail=detail))
+
+
+def _check_report_path(args: argparse.Namespace, sources: list[Path], lang: str) -> str | None:
     """Why the report cannot go where asked (one line), checked before any photo is read."""
     try:
         report.check_target(args.report, inputs=[*args.paths, *sources],
                             writing=[args.output], overwrite=args.overwrite)
     except report.ReportPathError as exc:
-        return printable(f"crowdveil: error: --report: {exc}")
+        return _error_line(lang, exc.message, "cli.line.report_option")
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "inspect":
-        return _inspect_main(argv[1:])
-    args = _parser().parse_args(argv)
+    lang = resolve_language(_requested_language(argv), os.environ)
+    with _argparse_words(lang):
+        if argv and argv[0] == "inspect":
+            return _inspect_main(argv[1:], lang)
+        return _main(argv, lang)
+
+
+def _main(argv: list[str], lang: str) -> int:
+    parser = _parser(lang)
+    args = parser.parse_args(argv)
     if args.jobs < 1 or not 1 <= args.quality <= 100 or args.max_megapixels <= 0:
-        _parser().error("--jobs must be >= 1, --quality 1..100, --max-megapixels > 0")
+        parser.error(text("cli.bad.numbers", lang))
     if not 0.0 < args.threshold < 1.0:
-        _parser().error("--threshold must be between 0 and 1")
+        parser.error(text("cli.bad.threshold", lang))
     if not args.timeout >= 0:
-        _parser().error("--timeout must be >= 0 (0: no limit)")
+        parser.error(text("cli.bad.timeout", lang))
     if args.report_details and not args.report:
-        _parser().error("--report-details needs --report FILE.json")
+        parser.error(text("cli.bad.details", lang))
     options = Options(method=args.method, quality=args.quality,
                       max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite)
     batch = plan(args.paths, args.output, rename=args.rename, resume=args.resume)
-    if args.report:  # now, not after a long batch whose summary would then be lost
-        refused = _check_report_path(args, [job.source for job in batch.jobs])
+    # Now, not after a long batch: an output folder that cannot take a file, or a report
+    # that cannot be written, would otherwise be found once every photo has been searched.
+    if args.report:
+        refused = _check_report_path(args, [job.source for job in batch.jobs], lang)
         if refused:
             print(refused, file=sys.stderr)
             return EXIT_USAGE
-        if args.report_details:  # even with -q: this file must not end up published
-            print(printable(report.details_warning(args.report)), file=sys.stderr)
+    if batch.jobs:
+        try:
+            check_output_folder(args.output)
+        except CrowdveilError as exc:
+            print(_error_line(lang, exc.message, "cli.line.output"), file=sys.stderr)
+            return EXIT_USAGE
+    if args.report and args.report_details:  # even with -q: this file must not be published
+        warning = render(report.details_warning(args.report), lang)
+        print(printable(text("cli.line.warning", lang, detail=warning)), file=sys.stderr)
     remove_stale_temps(output_folders(batch.jobs))  # left by a run that was killed
     results = list(batch.problems)
-    progress = _Progress(len(batch.jobs), args.quiet)
+    progress = _Progress(len(batch.jobs), args.quiet, lang)
     for problem in batch.problems:
         progress(problem)
     try:
@@ -218,31 +319,29 @@ def main(argv: list[str] | None = None) -> int:
         settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid,
                                     threads=threads)
         with _sigterm_interrupts():
-            results += run(batch.jobs, options, settings, args.jobs, on_result=progress,
+            results += run(batch.jobs, options, settings, args.jobs, on_result=progress.finished,
                            timeout=args.timeout or None)
     except KeyboardInterrupt:
         progress.close()
-        print("crowdveil: interrupted; finished files are complete, no partial file was left; "
-              "run the same command again to finish the rest", file=sys.stderr)
+        print(text("cli.interrupted", lang), file=sys.stderr)
         return 130
     except CrowdveilError as exc:
         progress.close()
-        print(printable(f"crowdveil: error: {exc}"), file=sys.stderr)
+        print(_error_line(lang, exc.message), file=sys.stderr)
         return EXIT_FAILED
     progress.close()
     if not results:
-        print("crowdveil: error: no supported photos found (JPEG, PNG, WebP, TIFF, HEIC)",
-              file=sys.stderr)
+        print(text("cli.no_photos", lang), file=sys.stderr)
         return EXIT_FAILED
     if args.report:
         try:
             write_report(results, args.report, details=args.report_details,
-                         hide_input=args.rename, overwrite=args.overwrite)
+                         hide_input=args.rename, overwrite=args.overwrite, lang=lang)
         except CrowdveilError as exc:
-            print(printable(f"crowdveil: error: report: {exc}"), file=sys.stderr)
+            print(_error_line(lang, exc.message, "cli.line.report"), file=sys.stderr)
             return EXIT_FAILED
     if not args.quiet:
-        print(_summary(results), file=sys.stderr)
+        print(printable(_summary(results, lang)), file=sys.stderr)
     return EXIT_FAILED if any(r.status == "error" for r in results) else EXIT_OK
 
 

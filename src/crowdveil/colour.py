@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .messages import Message, msg
+
 Chromaticities = tuple[float, float, float, float, float, float]  # red x, y; green; blue
 SRGB_PRIMARIES: Chromaticities = (0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
 D65 = (0.3127, 0.3290)
@@ -68,7 +70,7 @@ def to_srgb(pixels: np.ndarray, primaries: Chromaticities, white: tuple[float, f
     return out
 
 
-def nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[str]) -> np.ndarray:
+def nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[Message]) -> np.ndarray:
     """Apply a HEIC's CICP/nclx colour description (as pillow-heif reports it: the primaries'
     chromaticities, white point and transfer curve) so colours survive dropping it; what
     cannot be converted is kept as stored, with a note."""
@@ -84,7 +86,7 @@ def nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[str]) -> np.ndarr
     if np.allclose(primaries, SRGB_PRIMARIES, atol=0.002):
         return pixels
     if transfer in _HDR_TRANSFERS:
-        notes.append("HDR colours (PQ/HLG) were kept as stored, not tone-mapped")
+        notes.append(msg("note.hdr_kept"))
         return pixels
     if (transfer in _SDR_TRANSFERS and np.allclose(white, D65, atol=0.002)
             and all(0 < v < 1 for v in primaries)):
@@ -92,5 +94,5 @@ def nclx_to_srgb(pixels: np.ndarray, nclx: object, notes: list[str]) -> np.ndarr
             return to_srgb(pixels, primaries, white)  # type: ignore[arg-type]
         except np.linalg.LinAlgError:  # primaries on one line: a file's numbers, not a space
             pass
-    notes.append("unusual colour description; colours taken as sRGB")
+    notes.append(msg("note.colour_unusual"))
     return pixels

@@ -82,8 +82,8 @@ ENGLISH: dict[str, Entry] = {
     "write.cannot_write": "cannot write {file}: {reason}",
     "write.not_a_folder": "{folder} is not a folder",
     "write.replaces_input": "output would replace the input: {file}",
-    "write.not_ours": "output exists and is not a file crowdveil wrote (changed since, or from "
-    "elsewhere); delete it: {file}",
+    "write.not_ours": "output {file} exists and is not a file crowdveil wrote (changed since, "
+    "or from elsewhere): delete it",
     "record.outside": "output lies outside its folder: {file}",
     "record.cannot_write": "cannot write the resume record in {folder}: {reason}",
     "record.not_plain": "the resume record is not a plain file: {file}",

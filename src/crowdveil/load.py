@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from . import colour
-from .errors import LoadError
+from .errors import LoadError, os_reason
+from .messages import Message, msg
 from .redact import scrub_hidden_colour
 
 DEFAULT_MAX_PIXELS = 120_000_000
@@ -51,19 +52,15 @@ def open_image(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Ima
         try:
             im = Image.open(fp, formats=_OPENERS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise LoadError(
-                f"image is over the limit of {max_pixels:,} pixels (see --max-megapixels)"
-            ) from exc
+            raise LoadError("load.over_limit", limit=max_pixels) from exc
         except Image.UnidentifiedImageError as exc:
-            raise LoadError("not a supported image (JPEG, PNG, WebP, TIFF, HEIC)") from exc
+            raise LoadError("load.unsupported") from exc
     if im.width * im.height > max_pixels:
         im.close()
-        raise LoadError(
-            f"image is {im.width}x{im.height} = {im.width * im.height:,} pixels, over the limit "
-            f"of {max_pixels:,} (see --max-megapixels)"
-        )
+        raise LoadError("load.too_many_pixels", width=im.width, height=im.height,
+                        pixels=im.width * im.height, limit=max_pixels)
     if im.width < 1 or im.height < 1:
-        raise LoadError("image has no pixels")
+        raise LoadError("load.no_pixels")
     return im
 
 
@@ -72,7 +69,7 @@ class Loaded:
     pixels: np.ndarray  # H x W x 3 (RGB) or 4 (RGBA), uint8, upright, sRGB
     format: str  # Pillow's format name of the input
     orientation: int = 1  # EXIF orientation that was applied to the pixels
-    notes: list[str] = field(default_factory=list)  # conversions worth reporting
+    notes: list[Message] = field(default_factory=list)  # conversions worth reporting
 
     @property
     def has_alpha(self) -> bool:
@@ -82,7 +79,7 @@ class Loaded:
 _SRGB = None
 
 
-def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
+def _to_srgb(im: Image.Image, notes: list[Message]) -> Image.Image:
     """Apply the embedded ICC profile so colours survive dropping it from the output."""
     global _SRGB
     icc = im.info.get("icc_profile")
@@ -98,7 +95,7 @@ def _to_srgb(im: Image.Image, notes: list[str]) -> Image.Image:
             return im
         return ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        notes.append("embedded colour profile unusable; colours taken as sRGB")
+        notes.append(msg("note.icc_unusable"))
         return im
 
 
@@ -118,7 +115,7 @@ def _to_8bit_array(im: Image.Image) -> np.ndarray:
         im = im.convert("RGB")
     arr = np.asarray(im)
     if arr.dtype != np.uint8:
-        raise LoadError(f"unsupported pixel format {mode}")
+        raise LoadError("load.pixel_format", mode=mode)
     if arr.shape[2] == 4 and arr[..., 3].min() == 255:
         arr = arr[..., :3]  # an all-opaque alpha channel carries nothing worth keeping
     # The detector and the preview must see only what shows: a face hidden under alpha 0 would
@@ -152,18 +149,18 @@ def count_images(im: Image.Image, cap: int = MAX_COUNTED_IMAGES) -> tuple[int, b
         im.seek(current)
 
 
-def _note_other_images(im: Image.Image, notes: list[str]) -> None:
+def _note_other_images(im: Image.Image, notes: list[Message]) -> None:
     """Nothing of a file's other images is written (no leak), but the user must know the clean
     file is not the whole file: pages of a scan, a burst, a phone's depth map."""
     try:
         frames, more = count_images(im)
     except Exception:  # counting reads later pages; a damaged one must not cost the first
-        notes.append("the file holds more images that could not be read; only the first was kept")
+        notes.append(msg("note.images_unreadable"))
         return
     if more:
-        notes.append(f"only the first of more than {frames} images in the file was kept")
+        notes.append(msg("note.first_of_more_than", n=frames))
     elif frames > 1:
-        notes.append(f"only the first of {frames} images in the file was kept")
+        notes.append(msg("note.first_of", n=frames))
 
 
 def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
@@ -173,7 +170,7 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
             fmt = im.format or "unknown"
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             im.load()
-            notes: list[str] = []
+            notes: list[Message] = []
             _note_other_images(im, notes)
             upright = ImageOps.exif_transpose(im)
             srgb = _to_srgb(upright, notes)
@@ -184,12 +181,12 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
     except LoadError:
         raise
     except MemoryError as exc:
-        raise LoadError("not enough memory to decode this image") from exc
+        raise LoadError("load.no_memory") from exc
     except Exception as exc:  # decoders raise anything on hostile input; each is one bad file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "truncated" in reason or isinstance(exc, EOFError):
-            reason = f"file is truncated or damaged ({reason})"
-        raise LoadError(f"cannot decode image: {reason}") from exc
+            raise LoadError("load.truncated", detail=reason) from exc
+        raise LoadError("load.undecodable", detail=reason) from exc
 
 
 def max_file_bytes(max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
@@ -211,17 +208,16 @@ def read_input(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
             if not stat.S_ISREG(st.st_mode):
-                raise LoadError("not a regular file (a pipe, device or socket), not read")
+                raise LoadError("load.not_regular")
             if st.st_size > limit:
-                raise LoadError(f"file is {st.st_size:,} bytes, over the limit of {limit:,} for "
-                                "this pixel limit (see --max-megapixels)")
+                raise LoadError("load.file_too_big", size=st.st_size, limit=limit)
             data = fh.read(limit + 1)
     except OSError as exc:
-        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise LoadError("load.cannot_read", reason=os_reason(exc)) from exc
     if len(data) > limit:  # it grew while we read it
-        raise LoadError(f"file is over the limit of {limit:,} bytes (see --max-megapixels)")
+        raise LoadError("load.file_grew", limit=limit)
     if not data:
-        raise LoadError("file is empty")
+        raise LoadError("load.empty")
     return data
 
 

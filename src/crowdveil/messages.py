@@ -60,7 +60,7 @@ class Message:
             k: v.to_json() if isinstance(v, Message) else v for k, v in self.values.items()}}
 
 
-def msg(code: str, **values: Value) -> Message:
+def msg(code: str, /, **values: Value) -> Message:
     """`Message(code, values)` written the short way: msg("load.truncated", file=name)."""
     return Message(code, values)
 
@@ -170,13 +170,13 @@ def render(message: Message, lang: str = DEFAULT_LANGUAGE) -> str:
         return _Formatter(lang).format(template(message.code, DEFAULT_LANGUAGE, count), **values)
 
 
-def ngettext(code: str, n: int, lang: str = DEFAULT_LANGUAGE, **values: Value) -> str:
+def ngettext(code: str, n: int, lang: str = DEFAULT_LANGUAGE, /, **values: Value) -> str:
     """A plural message in words: `n` picks the form by the language's own rule (French: n > 1
     is plural) and fills {n}; e.g. ngettext("cli.summary.files", 3, "fr")."""
     return render(Message(code, {**values, "n": n}), lang)
 
 
-def text(code: str, lang: str = DEFAULT_LANGUAGE, **values: Value) -> str:
+def text(code: str, lang: str = DEFAULT_LANGUAGE, /, **values: Value) -> str:
     """`render(msg(code, **values), lang)`: the words of one message, for the CLI's own lines."""
     return render(Message(code, values), lang)
 

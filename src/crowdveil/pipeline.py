@@ -20,6 +20,7 @@ from .containers import ContainerError
 from .detect import Detector
 from .errors import CrowdveilError, WriteError, display_path
 from .load import DEFAULT_MAX_PIXELS, Loaded, decode_bytes, load_path
+from .messages import Message, msg
 from .record import Record, digest_bytes
 from .redact import Method, redact
 from .regions import Region, clip_region, regions_from_detections
@@ -82,13 +83,26 @@ class FileResult:
     input: str
     output: str | None = None
     status: str = "ok"  # ok | error | skipped
-    error: str | None = None
+    error: str | None = None  # the English line (logs); error_message is what to show
     width: int = 0
     height: int = 0
     regions: list[Region] = field(default_factory=list)
     metadata_found: list[reveal.Finding] = field(default_factory=list)  # what was removed
-    notes: list[str] = field(default_factory=list)  # what the user should know about the output
+    notes: list[str] = field(default_factory=list)  # English lines of note_messages
     stages: Stages = field(default_factory=dict)  # not part of the report schema
+    # The same as data (code + values), for the user's language and the report's codes
+    error_message: Message | None = None
+    note_messages: list[Message] = field(default_factory=list)  # what to know about the output
+
+    def __post_init__(self) -> None:
+        if self.error_message is not None and self.error is None:
+            self.error = str(self.error_message)
+        elif self.error is not None and self.error_message is None:
+            self.error_message = msg("error.text", text=self.error)
+        if self.note_messages and not self.notes:
+            self.notes = [str(m) for m in self.note_messages]
+        elif self.notes and not self.note_messages:
+            self.note_messages = [msg("error.text", text=n) for n in self.notes]
 
     def to_json(self, *, details: bool = False, hide_input: bool = False) -> dict:
         """The report row: counts of what was removed, never the values unless `details`."""
@@ -97,18 +111,20 @@ class FileResult:
         return row(self, details=details, hide_input=hide_input)
 
 
-def error_row(path: Path, reason: str) -> FileResult:
+def error_row(path: Path, reason: Message | str) -> FileResult:
     """The report row of a photo that could not be cleaned, saying why."""
-    return FileResult(display_path(path), status="error", error=reason)
+    if isinstance(reason, str):
+        reason = msg("error.text", text=reason)
+    return FileResult(display_path(path), status="error", error_message=reason)
 
 
 def inspect_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[reveal.Finding]:
     try:
         return reveal.findings(data, max_pixels)
     except (ContainerError, CrowdveilError) as exc:
-        return [reveal.Finding("damaged", f"container damaged: {exc}")]
+        return [reveal.Finding("damaged", "finding.damaged", {"detail": str(exc)})]
     except Exception as exc:  # inspection must never be why a photo is not cleaned
-        return [reveal.Finding("damaged", f"metadata unreadable: {type(exc).__name__}")]
+        return [reveal.Finding("damaged", "finding.unreadable", {"type": type(exc).__name__})]
 
 
 def analyse(
@@ -155,7 +171,7 @@ def export(
     stages = dict(analysis.stages)
     result = FileResult(
         input=display_path(analysis.path), width=analysis.width, height=analysis.height,
-        metadata_found=list(analysis.findings), notes=list(analysis.image.notes),
+        metadata_found=list(analysis.findings), note_messages=list(analysis.image.notes),
         stages=stages,
     )
     chosen = analysis.regions if regions is None else regions
@@ -164,13 +180,11 @@ def export(
     fmt = output_format(analysis.image.format, analysis.image.has_alpha)
     target = output_path(analysis, target_base)
     if _same_file(target, analysis.path):
-        raise WriteError(f"output would replace the input: {display_path(target)}")
+        raise WriteError("write.replaces_input", file=display_path(target))
     overwrite = options.overwrite
     if not overwrite and os.path.lexists(target) and replace_ours:
         if record is None or not record.wrote(target):
-            raise WriteError(
-                "output exists and is not a file crowdveil wrote (changed since, or from "
-                f"elsewhere); delete it or use --overwrite: {display_path(target)}")
+            raise WriteError("write.not_ours", file=display_path(target))
         overwrite = True
     with _timed(stages, "redact"):
         pixels = redact(analysis.image.pixels, clipped, options.method)
@@ -206,4 +220,4 @@ def process_file(
         analysis = analyse(path, detector, options.max_pixels)
         return export(analysis, target_base, options)
     except CrowdveilError as exc:
-        return error_row(path, str(exc))
+        return error_row(path, exc.message)

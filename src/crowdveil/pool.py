@@ -21,7 +21,8 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from .detect import Detector, DetectorSettings
-from .errors import CrowdveilError, first_line, internal
+from .errors import CrowdveilError, first_line, internal_message
+from .messages import Message, msg
 from .pipeline import FileResult, Options, error_row
 
 WorkFn = Callable[[Any, Detector, Options], FileResult]
@@ -36,7 +37,7 @@ def _safe(work: WorkFn, job: Any, detector: Detector, options: Options) -> FileR
     try:
         result = work(job, detector, options)
     except Exception as exc:
-        return error_row(job.source, internal(exc))
+        return error_row(job.source, internal_message(exc))
     if isinstance(result, FileResult) and result.error is not None:
         result = replace(result, error=first_line(result.error))
     return result
@@ -81,14 +82,14 @@ def _worker_main(
             return
 
 
-def _death(proc: multiprocessing.process.BaseProcess) -> str:
+def _death(proc: multiprocessing.process.BaseProcess) -> Message:
     code = proc.exitcode
     if code is not None and code < 0:
         try:
-            return f"killed by {signal.Signals(-code).name}"
+            return msg("pool.killed_by", signal=signal.Signals(-code).name)
         except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
+            return msg("pool.killed_by", signal=f"signal {-code}")
+    return msg("pool.exit_code", code=str(code))
 
 
 class _Worker:
@@ -288,7 +289,7 @@ class WorkerPool:
             self._replace(w)
             return
         except Exception as exc:  # a job that cannot be sent (a bug): it fails alone
-            self._on_done(ticket, error_row(job.source, internal(exc)))
+            self._on_done(ticket, error_row(job.source, internal_message(exc)))
             return
         w.job, w.ticket = job, ticket
         w.deadline = time.monotonic() + self.timeout if self.timeout else None
@@ -305,7 +306,7 @@ class WorkerPool:
         if message is not None:
             kind, body = message
             if kind == "fatal":
-                raise BatchError(f"the face detector does not start: {body}")
+                raise BatchError("pool.no_detector", detail=body)
             ticket = w.ticket
             w.ready = True
             w.job, w.ticket = None, None
@@ -314,20 +315,17 @@ class WorkerPool:
             self._dispatch(w)
         elif not w.proc.is_alive():
             if not w.ready:
-                raise BatchError(f"a worker process died while loading the face detector "
-                                 f"({_death(w.proc)})")
+                raise BatchError("pool.died_loading", how=_death(w.proc))
             ticket, job = w.ticket, w.job
             self._replace(w)
             if ticket is not None:
-                self._on_done(ticket, error_row(
-                    job.source, f"worker process died on this photo ({_death(w.proc)}); "
-                                "the file may be hostile or too large for memory"))
+                self._on_done(ticket, error_row(job.source,
+                                                msg("pool.died", how=_death(w.proc))))
         elif w.ticket is not None and w.deadline and time.monotonic() >= w.deadline:
             ticket, job = w.ticket, w.job
             self._replace(w)
-            self._on_done(ticket, error_row(
-                job.source, f"stopped after the time limit of {self.timeout:g} s "
-                            "(see --timeout)"))
+            self._on_done(ticket, error_row(job.source,
+                                            msg("pool.timeout", seconds=float(self.timeout))))
 
 
 def run_isolated(

@@ -31,7 +31,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import WriteError, display_path
+from .errors import WriteError, display_path, os_reason
 
 RECORD_NAME = ".crowdveil.record.jsonl"
 RECORD_VERSION = 1
@@ -229,7 +229,7 @@ class Record:
         """Append one fact; raises WriteError if the record cannot be written safely."""
         name = self._name(output)
         if name is None:
-            raise WriteError(f"output lies outside its folder: {display_path(output)}")
+            raise WriteError("record.outside", file=display_path(output))
         line = json.dumps({"v": RECORD_VERSION, "output": name, "output_sha256": output_sha256,
                            "input_tag": input_tag(input_sha256), "key": key,
                            "width": width, "height": height}, separators=(",", ":"))
@@ -238,20 +238,19 @@ class Record:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, flags | getattr(os, "O_NONBLOCK", 0), 0o600)
         except OSError as exc:
-            raise WriteError(f"cannot write the resume record in {display_path(self.root)}: "
-                             f"{exc.strerror or type(exc).__name__}") from exc
+            raise WriteError("record.cannot_write", folder=display_path(self.root),
+                             reason=os_reason(exc)) from exc
         try:
             st = os.fstat(fd)
             # a link (hard or symbolic) planted at the record's name could make us append to
             # someone's photo: the record is only ever a plain file of its own
             if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
-                raise WriteError(
-                    f"the resume record is not a plain file: {display_path(self.path)}")
+                raise WriteError("record.not_plain", file=display_path(self.path))
             os.write(fd, (line + "\n").encode("ascii"))
             os.fsync(fd)
         except OSError as exc:
-            raise WriteError(f"cannot write the resume record in {display_path(self.root)}: "
-                             f"{exc.strerror or type(exc).__name__}") from exc
+            raise WriteError("record.cannot_write", folder=display_path(self.root),
+                             reason=os_reason(exc)) from exc
         finally:
             os.close(fd)
 

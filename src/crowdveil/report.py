@@ -7,12 +7,22 @@ place, the camera's serial number, the owner's name). With --rename it names no 
 folder either, or it would be the very table that links the random names back to the camera's.
 The values are written only in the detailed form, which the user asks for by name.
 
-Schema version 2 (version 1 listed the removed values and the input path in every row):
-  {"version": 2, "details": bool, "files": [row, ...]}
+Every sentence is there twice: in words, in the language the report was written in
+("language"), and as data that is the same in every language ({"code", "values"}; a value may
+itself be such an object), which is what scripts should read.
+
+Schema version 3 (2 had no codes; 1 listed the removed values and the input path in every row):
+  {"version": 3, "language": "en" | "fr" | ..., "details": bool, "files": [row, ...]}
   row: input (str | null), output (str | null), status (ok | error | skipped), error (str | null),
-       width, height, regions ([{x, y, w, h, shape, score, source}]),
+       error_code ({code, values} | null), width, height,
+       regions ([{x, y, w, h, shape, score, source}]),
        metadata_found ({kind: count}, kinds as `reveal.Finding.kind`), notes ([str]),
-       and in the detailed form only metadata_details ([str], the values in plain words).
+       note_codes ([{code, values}]),
+       and in the detailed form only metadata_details ([str], the values in plain words) and
+       metadata_codes ([{kind, code, values}]).
+Without the detailed form, a value that a finding holds (a name, a serial) or, under --rename,
+the input's name is replaced by "[removed]" wherever it appears, in the words and in the codes'
+values alike.
 """
 
 from __future__ import annotations
@@ -20,20 +30,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import reveal
-from .errors import CrowdveilError, display_path
-from .write_clean import TEMP_PREFIX, TEMP_SUFFIX, write_atomic
+from .errors import CrowdveilError, display_path, os_reason
+from .messages import Message, Value, msg, render
+from .write_clean import probe_folder, write_atomic
 
 if TYPE_CHECKING:
     from .pipeline import FileResult
 
-VERSION = 2
+VERSION = 3
 REMOVED = "[removed]"  # what stands in a note or error for a value the safe form leaves out
 
 
@@ -41,10 +51,8 @@ class ReportPathError(CrowdveilError):
     """The report cannot go where it was asked to; nothing has been processed yet."""
 
 
-def details_warning(path: Path) -> str:
-    return (f"crowdveil: warning: the report {display_path(path)} lists everything that was "
-            "removed (GPS positions, serial numbers, names, original file names and folders); "
-            "keep it private: it must not be published or shared with the photos")
+def details_warning(path: Path) -> Message:
+    return msg("report.details_warning", file=display_path(path))
 
 
 def metadata_counts(findings: Iterable[reveal.Finding]) -> dict[str, int]:
@@ -53,13 +61,15 @@ def metadata_counts(findings: Iterable[reveal.Finding]) -> dict[str, int]:
 
 
 def _values(findings: Iterable[reveal.Finding]) -> list[str]:
-    """The private part of each finding's words, to keep it out of notes and errors too."""
-    values = []
-    for text in (f.text for f in findings):
-        if text.startswith("GPS position "):
-            values.append(text[len("GPS position "):].split(" (", 1)[0])
-        elif ": " in text:
-            values.append(text.split(": ", 1)[1].rstrip("…"))
+    """The private part of each finding (its words: a name, a serial, a place), to keep it out
+    of notes and errors too, however they are worded."""
+    values: list[str] = []
+    for f in findings:
+        for value in f.values.values():
+            if isinstance(value, str):
+                values.append(value.rstrip("…"))
+            elif isinstance(value, float):  # a position, in any language's decimal mark
+                values += [f"{value:.5f}", f"{value:.5f}".replace(".", ",")]
     return [v for v in values if len(v.strip()) >= 3]
 
 
@@ -71,6 +81,22 @@ def _scrub(text: str | None, secrets: Iterable[str]) -> str | None:
     return text
 
 
+def _scrub_message(message: Message, secrets: list[str]) -> Message:
+    values: dict[str, Value] = {}
+    for key, value in message.values.items():
+        if isinstance(value, Message):
+            values[key] = _scrub_message(value, secrets)
+        elif isinstance(value, str):
+            values[key] = _scrub(value, secrets) or ""
+        else:
+            values[key] = value
+    return Message(message.code, values)
+
+
+def _code(message: Message | None) -> dict | None:
+    return None if message is None else message.to_json()
+
+
 def _input_names(shown: str) -> list[str]:
     names = [shown, os.path.basename(shown)]
     with contextlib.suppress(OSError, ValueError):
@@ -80,41 +106,49 @@ def _input_names(shown: str) -> list[str]:
 
 # -- rows and the whole report -------------------------------------------------------------------
 
-def row(result: FileResult, *, details: bool = False, hide_input: bool = False) -> dict:
-    """One file's row; `hide_input` (for --rename) drops every trace of the input's name."""
+def row(
+    result: FileResult, *, details: bool = False, hide_input: bool = False, lang: str = "en"
+) -> dict:
+    """One file's row, its words in `lang`; `hide_input` (for --rename) drops every trace of
+    the input's name."""
     found = list(result.metadata_found)
+    error, notes = result.error_message, list(result.note_messages)
+    secrets: list[str] = []
+    if not details:
+        secrets = _values(found)
+        if hide_input:
+            secrets += _input_names(result.input)
+        error = None if error is None else _scrub_message(error, secrets)
+        notes = [_scrub_message(n, secrets) for n in notes]
     body: dict = {
-        "input": result.input,
+        "input": None if hide_input and not details else result.input,
         "output": result.output,
         "status": result.status,
-        "error": result.error,
+        "error": None if error is None else _scrub(render(error, lang), secrets),
+        "error_code": _code(error),
         "width": result.width,
         "height": result.height,
         "regions": [r.to_json() for r in result.regions],
         "metadata_found": metadata_counts(found),
-        "notes": list(result.notes),
+        "notes": [_scrub(render(n, lang), secrets) for n in notes],
+        "note_codes": [n.to_json() for n in notes],
     }
     if details:
-        body["metadata_details"] = [f.text for f in found]
-        return body
-    secrets = _values(found)
-    if hide_input:
-        body["input"] = None
-        secrets += _input_names(result.input)
-    body["error"] = _scrub(result.error, secrets)
-    body["notes"] = [_scrub(n, secrets) for n in result.notes]
+        body["metadata_details"] = [render(f.message, lang) for f in found]
+        body["metadata_codes"] = [{"kind": f.kind, **f.message.to_json()} for f in found]
     return body
 
 
 def build(
-    results: Iterable[FileResult], *, details: bool = False, hide_input: bool = False
+    results: Iterable[FileResult], *, details: bool = False, hide_input: bool = False,
+    lang: str = "en",
 ) -> dict:
-    rows = [row(r, details=details, hide_input=hide_input) for r in results]
+    rows = [row(r, details=details, hide_input=hide_input, lang=lang) for r in results]
     if hide_input and not details:
         # results come in input order, which is the camera's: sorted by their random names the
         # rows no longer say which output was taken first
         rows.sort(key=lambda r: (r["output"] is None, r["output"] or "", r["error"] or ""))
-    return {"version": VERSION, "details": details, "files": rows}
+    return {"version": VERSION, "language": lang, "details": details, "files": rows}
 
 
 def write(body: dict, path: Path, *, overwrite: bool = False) -> None:
@@ -146,15 +180,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _probe(folder: Path) -> None:
-    """Fail now, not after the batch, if the report's folder cannot take a new file."""
+    """Fail now, not after the batch, if the report's folder cannot take a new file (read-only,
+    full, not the user's)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX,
-                                    dir=folder)
+        probe_folder(folder)
     except OSError as exc:
-        raise ReportPathError(f"cannot write the report in {display_path(folder)}: "
-                              f"{exc.strerror or type(exc).__name__}") from exc
-    os.close(fd)
-    os.unlink(name)
+        raise ReportPathError("report.cannot_write", folder=display_path(folder),
+                              reason=os_reason(exc)) from exc
 
 
 def check_target(
@@ -164,25 +196,20 @@ def check_target(
     replace an existing file without `overwrite`, or not be writable at all."""
     name = display_path(path)
     if path.is_dir():
-        raise ReportPathError(f"{name} is a folder: give a file name such as "
-                              "report.json")
+        raise ReportPathError("report.is_folder", file=name)
     for folder in writing:
         if _inside(path, folder):
-            raise ReportPathError(
-                f"{name} is inside the output folder {display_path(folder)}, the folder "
-                "people publish: write it somewhere else")
+            raise ReportPathError("report.inside_output", file=name,
+                                  folder=display_path(folder))
     if path.exists():
         for source in inputs:
             if _same_file(path, source):
-                raise ReportPathError(f"{name} is one of the input photos: it would "
-                                      "replace it")
+                raise ReportPathError("report.is_input", file=name)
     if os.path.lexists(path) and not overwrite:
-        raise ReportPathError(f"{name} exists, not replaced: choose another name, "
-                              "delete it, or use --overwrite")
+        raise ReportPathError("report.exists", file=name)
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent  # write_atomic creates the missing folders below this one
     if not folder.is_dir():
-        raise ReportPathError(f"cannot write the report in {display_path(folder)}: "
-                              "not a folder")
+        raise ReportPathError("report.not_a_folder", folder=display_path(folder))
     _probe(folder)

@@ -7,35 +7,59 @@ from __future__ import annotations
 
 import io
 import struct
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import piexif
 
 from . import containers
+from .messages import Message, Value
 
 # EXIF tag numbers (piexif names in comments) that identify a person, a device, a place or a time.
+# Each tag's message code names it ("exif.camera_make": "Camera make: {value}").
 DEVICE_TAGS = {
-    "0th": {271: "Camera make", 272: "Camera model", 305: "Software", 316: "Host computer"},
+    "0th": {271: "exif.camera_make", 272: "exif.camera_model", 305: "exif.software",
+            316: "exif.host_computer"},
     "Exif": {
-        42033: "Camera body serial number", 42037: "Lens serial number",
-        42035: "Lens make", 42036: "Lens model", 42032: "Camera owner",
+        42033: "exif.body_serial", 42037: "exif.lens_serial",
+        42035: "exif.lens_make", 42036: "exif.lens_model", 42032: "exif.camera_owner",
     },
 }
 NAME_TAGS = {
-    "0th": {315: "Artist", 33432: "Copyright", 270: "Description", 40093: "Author (Windows)"},
-    "Exif": {37510: "User comment", 42016: "Unique image ID"},
+    "0th": {315: "exif.artist", 33432: "exif.copyright", 270: "exif.description",
+            40093: "exif.author"},
+    "Exif": {37510: "exif.user_comment", 42016: "exif.unique_id"},
 }
-DATE_TAGS = {"0th": {306: "Date modified"}, "Exif": {36867: "Date taken", 36868: "Date digitised"}}
+DATE_TAGS = {"0th": {306: "exif.date_modified"},
+             "Exif": {36867: "exif.date_taken", 36868: "exif.date_digitised"}}
 MAKER_NOTE = 37500
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing a photo gives away: its kind, and what it is as a message (code + values).
+
+    The words are the caller's to choose (`messages.render(finding.message, lang)`); `text`
+    is the English line.
+    """
+
     kind: str  # short stable label for reports: gps, device, serial, name, date, thumbnail, ...
-    text: str  # plain words for people
+    code: str  # the message code, e.g. "finding.gps", "exif.body_serial"
+    values: Mapping[str, Value] = field(default_factory=dict)  # the GPS position, serial...
+
+    @property
+    def message(self) -> Message:
+        return Message(self.code, self.values)
+
+    @property
+    def text(self) -> str:
+        return str(self.message)
 
     def __str__(self) -> str:
         return self.text
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.message))
 
 
 def _text(value: object, limit: int = 80) -> str:
@@ -70,9 +94,8 @@ def _gps(gps: dict) -> Finding | None:
     if lat is not None and lon is not None:
         ns = _text(gps.get(1, b"N")) or "N"
         ew = _text(gps.get(3, b"E")) or "E"
-        where = f"{lat:.5f} {ns}, {lon:.5f} {ew}"
-        return Finding("gps", f"GPS position {where} (where the photo was taken)")
-    return Finding("gps", f"GPS data ({len(gps)} fields)")
+        return Finding("gps", "finding.gps", {"lat": lat, "ns": ns, "lon": lon, "ew": ew})
+    return Finding("gps", "finding.gps_fields", {"n": len(gps)})
 
 
 # Bytes per value of each TIFF field type; piexif reads the IFDs named below.
@@ -121,36 +144,34 @@ def exif_findings(raw: bytes) -> list[Finding]:
     if raw.startswith(b"Exif\x00\x00"):
         raw = raw[6:]
     if not _exif_counts_fit(raw):
-        return [Finding("exif", f"EXIF block ({len(raw)} bytes, unreadable)")]
+        return [Finding("exif", "finding.exif_unreadable", {"size": len(raw)})]
     try:
         exif = piexif.load(raw)
     except Exception:  # hostile or vendor-mangled EXIF: still say it is there
-        return [Finding("exif", f"EXIF block ({len(raw)} bytes, unreadable)")]
-    found = [Finding("exif", f"EXIF block ({len(raw)} bytes)")]
+        return [Finding("exif", "finding.exif_unreadable", {"size": len(raw)})]
+    found = [Finding("exif", "finding.exif", {"size": len(raw)})]
     gps = _gps(exif.get("GPS") or {})
     if gps:
         found.append(gps)
     for kind, table in (("device", DEVICE_TAGS), ("name", NAME_TAGS), ("date", DATE_TAGS)):
         for ifd, tags in table.items():
-            for tag, label in tags.items():
+            for tag, code in tags.items():
                 value = (exif.get(ifd) or {}).get(tag)
                 if value:
-                    label_kind = "serial" if "serial" in label else kind
-                    found.append(Finding(label_kind, f"{label}: {_text(value)}"))
+                    label_kind = "serial" if code.endswith("_serial") else kind
+                    found.append(Finding(label_kind, code, {"value": _text(value)}))
     maker = (exif.get("Exif") or {}).get(MAKER_NOTE)
     if maker:
-        found.append(Finding("maker-note", f"Maker note: {len(maker)} bytes of vendor data "
-                             "(often serial numbers, settings, counters)"))
+        found.append(Finding("maker-note", "finding.maker_note", {"size": len(maker)}))
     if exif.get("thumbnail"):
-        found.append(Finding("thumbnail", f"Embedded thumbnail picture ({len(exif['thumbnail'])} "
-                             "bytes; may show the scene before any edit or crop)"))
+        found.append(Finding("thumbnail", "finding.thumbnail",
+                             {"size": len(exif["thumbnail"])}))
     return found
 
 
 def _xmp(data: bytes) -> Finding:
     gps = b"GPSLatitude" in data or b"GPSLongitude" in data
-    extra = " including a GPS position" if gps else ""
-    return Finding("xmp", f"XMP metadata ({len(data)} bytes{extra})")
+    return Finding("xmp", "finding.xmp_gps" if gps else "finding.xmp", {"size": len(data)})
 
 
 def _jpeg(data: bytes) -> list[Finding]:
@@ -163,26 +184,29 @@ def _jpeg(data: bytes) -> list[Finding]:
         elif part.name == "APP1" and b"http://ns.adobe.com/xap/1.0/" in body[:40]:
             found.append(_xmp(body))
         elif part.name == "APP13":
-            found.append(Finding("iptc", f"IPTC/Photoshop block ({len(body)} bytes: captions, "
-                                 "bylines, places)"))
+            found.append(Finding("iptc", "finding.iptc", {"size": len(body)}))
         elif part.name == "COM":
-            found.append(Finding("comment", f"JPEG comment: {_text(body)}"))
+            found.append(Finding("comment", "finding.comment", {"value": _text(body)}))
         elif part.name == "APP2" and body.startswith(b"ICC_PROFILE"):
-            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+            found.append(_ICC)
         elif part.name == "APP2" and body.startswith(b"MPF"):
-            found.append(Finding("embedded-image", "Multi-picture index (more images in the file)"))
+            found.append(Finding("embedded-image", "finding.multi_picture"))
         elif part.name.startswith("APP") and part.name not in ("APP0",):
-            found.append(Finding("vendor", f"{part.name} vendor segment ({len(body)} bytes)"))
+            found.append(Finding("vendor", "finding.vendor",
+                                 {"segment": part.name, "size": len(body)}))
     if layout.trailing:
         tail = data[layout.end :]
         images = tail.count(b"\xff\xd8\xff")
-        what = f", containing {images} more image(s)" if images else ""
-        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture "
-                             f"(motion photo, depth map or vendor data{what})"))
+        if images:
+            found.append(Finding("trailer", "finding.trailer_images",
+                                 {"size": layout.trailing, "n": images}))
+        else:
+            found.append(Finding("trailer", "finding.trailer_data", {"size": layout.trailing}))
     return found
 
 
 PNG_TEXT = {"tEXt", "zTXt", "iTXt"}
+_ICC = Finding("icc", "finding.icc")
 
 
 def _png(data: bytes) -> list[Finding]:
@@ -192,15 +216,15 @@ def _png(data: bytes) -> list[Finding]:
         body = data[part.offset : part.offset + part.length]
         if part.name in PNG_TEXT:
             key = body.split(b"\x00", 1)[0]
-            found.append(Finding("png-text", f"PNG text field '{_text(key, 40)}'"))
+            found.append(Finding("png-text", "finding.png_text", {"key": _text(key, 40)}))
         elif part.name == "eXIf":
             found += exif_findings(body)
         elif part.name == "iCCP":
-            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+            found.append(_ICC)
         elif part.name == "tIME":
-            found.append(Finding("date", "PNG modification time"))
+            found.append(Finding("date", "finding.png_time"))
     if layout.trailing:
-        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture"))
+        found.append(Finding("trailer", "finding.trailer", {"size": layout.trailing}))
     return found
 
 
@@ -214,9 +238,9 @@ def _webp(data: bytes) -> list[Finding]:
         elif part.name == "XMP ":
             found.append(_xmp(body))
         elif part.name == "ICCP":
-            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+            found.append(_ICC)
     if layout.trailing:
-        found.append(Finding("trailer", f"{layout.trailing} bytes after the end of the picture"))
+        found.append(Finding("trailer", "finding.trailer", {"size": layout.trailing}))
     return found
 
 
@@ -236,19 +260,19 @@ def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
         if info.get("xmp"):
             found.append(_xmp(info["xmp"]))
         if info.get("icc_profile"):
-            found.append(Finding("icc", "ICC colour profile (can name the device or software)"))
+            found.append(_ICC)
         try:
             frames, more = count_images(im)  # Pillow's own TIFF count is quadratic in pages
         except (TypeError, ValueError, OSError, EOFError, SyntaxError):
             frames, more = 2, False  # a later frame exists but is damaged: still more than one
         if more:
-            found.append(Finding("embedded-image",
-                                 f"more than {frames - 1} more images in the file"))
+            found.append(Finding("embedded-image", "finding.more_than_images",
+                                 {"n": frames - 1}))
         elif frames > 1:
-            found.append(Finding("embedded-image", f"{frames - 1} more image(s) in the file"))
+            found.append(Finding("embedded-image", "finding.more_images", {"n": frames - 1}))
         thumbs = info.get("thumbnails") or []
         if thumbs:
-            found.append(Finding("thumbnail", f"{len(thumbs)} embedded thumbnail picture(s)"))
+            found.append(Finding("thumbnail", "finding.thumbnails", {"n": len(thumbs)}))
     return found
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from . import containers
-from .errors import VerifyError
+from .errors import VerifyError, first_line, os_reason
 from .redact import hidden_colour_count
 
 JPEG_ALLOWED = {"SOI", "APP0", "DQT", "DHT", "DRI", "SOF0", "SOF1", "SOF2", "SOS", "EOI"}
@@ -29,36 +29,36 @@ def _check_jpeg(data: bytes) -> None:
     layout = containers.jpeg_layout(data)
     for part in layout.parts:
         if part.name not in JPEG_ALLOWED:
-            raise VerifyError(f"JPEG holds a {part.name} segment")
+            raise VerifyError("verify.jpeg_segment", name=part.name)
         if part.name == "APP0":
             body = data[part.offset : part.offset + part.length]
             # JFIF header only, and with a 0 x 0 thumbnail: no picture hides in it
             if not body.startswith(b"JFIF\x00") or len(body) != 14 or body[12:14] != b"\x00\x00":
-                raise VerifyError("JPEG APP0 is not a bare JFIF header")
+                raise VerifyError("verify.jpeg_app0")
     if layout.trailing:
-        raise VerifyError(f"{layout.trailing} bytes follow the JPEG end marker")
+        raise VerifyError("verify.jpeg_trailing", size=layout.trailing)
 
 
 def _check_png(data: bytes) -> None:
     layout = containers.png_layout(data)
     for part in layout.parts:
         if part.name not in PNG_ALLOWED:
-            raise VerifyError(f"PNG holds a {part.name} chunk")
+            raise VerifyError("verify.png_chunk", name=part.name)
     if layout.trailing:
-        raise VerifyError(f"{layout.trailing} bytes follow the PNG IEND chunk")
+        raise VerifyError("verify.png_trailing", size=layout.trailing)
 
 
 def _check_webp(data: bytes) -> None:
     layout = containers.riff_layout(data)
     for part in layout.parts:
         if part.name not in WEBP_ALLOWED:
-            raise VerifyError(f"WebP holds a {part.name!r} chunk")
+            raise VerifyError("verify.webp_chunk", name=repr(part.name))
         if part.name == "VP8X":
             (flags,) = struct.unpack("<B", data[part.offset : part.offset + 1])
             if flags & ~VP8X_ALPHA:
-                raise VerifyError(f"WebP VP8X flags 0x{flags:02X} announce metadata or animation")
+                raise VerifyError("verify.webp_flags", flags=f"{flags:02X}")
     if layout.trailing:
-        raise VerifyError(f"{layout.trailing} bytes follow the WebP RIFF data")
+        raise VerifyError("verify.webp_trailing", size=layout.trailing)
 
 
 # Keys Pillow's decoders put in `info` by themselves, describing the stream, not the scene.
@@ -74,7 +74,8 @@ def verify_bytes(data: bytes, fmt: str, width: int, height: int) -> None:
     try:
         CHECKS[fmt](data)
     except containers.ContainerError as exc:
-        raise VerifyError(f"malformed {fmt.upper()} output: {exc}") from exc
+        raise VerifyError("verify.malformed", format=fmt.upper(),
+                          detail=first_line(str(exc))) from exc
     try:
         with Image.open(io.BytesIO(data), formats=[PIL_FORMAT[fmt]]) as im:
             im.load()
@@ -84,13 +85,14 @@ def verify_bytes(data: bytes, fmt: str, width: int, height: int) -> None:
             hidden = hidden_colour_count(np.asarray(im)) if (
                 fmt == "png" and im.mode == "RGBA") else 0
     except Exception as exc:
-        raise VerifyError(f"output does not decode: {exc}") from exc
+        raise VerifyError("verify.undecodable", detail=first_line(str(exc))) from exc
     if size != (width, height):
-        raise VerifyError(f"output is {size[0]}x{size[1]}, expected {width}x{height}")
+        raise VerifyError("verify.size", width=size[0], height=size[1], expected_width=width,
+                          expected_height=height)
     if leftovers:
-        raise VerifyError(f"output carries {sorted(leftovers)}")
+        raise VerifyError("verify.leftovers", keys=str(sorted(leftovers)))
     if hidden:
-        raise VerifyError(f"output carries colour under {hidden:,} fully transparent pixel(s)")
+        raise VerifyError("verify.hidden_colour", n=hidden)
 
 
 def verify_file(path: Path, fmt: str, width: int, height: int) -> None:
@@ -98,5 +100,5 @@ def verify_file(path: Path, fmt: str, width: int, height: int) -> None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise VerifyError(f"cannot re-read output: {exc.strerror or exc}") from exc
+        raise VerifyError("verify.cannot_reread", reason=os_reason(exc)) from exc
     verify_bytes(data, fmt, width, height)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .load import SUPPORTED_SUFFIXES
+from .messages import Message, msg
 
-LINK_TO_FOLDER = "link to a folder, not followed"
-LINK_OUTSIDE = "link leads outside the input folder or nowhere, not followed"
+LINK_TO_FOLDER = msg("walk.link_to_folder")
+LINK_OUTSIDE = msg("walk.link_outside")
 # Pictures and videos that crowdveil cannot clean (yet): a folder of demonstration photos may
 # hold them, and the user must hear that they were neither cleaned nor copied.
 UNREAD_PICTURES = frozenset({
@@ -28,7 +29,7 @@ UNREAD_PICTURES = frozenset({
 @dataclass(frozen=True)
 class Entry:
     path: Path
-    reason: str | None  # why it is not read; None for a photo to process
+    reason: Message | None  # why it is not read; None for a photo to process
     problem: bool = False  # a reason to report as an error (a link), not just another file type
     picture: bool = False  # a picture or video of a type crowdveil does not read: say so
 
@@ -57,9 +58,10 @@ def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
                 continue
             path = here / name
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                kind = path.suffix.lower() or "no extension"
-                yield Entry(path, f"not a photo type crowdveil reads ({kind})",
-                            picture=kind in UNREAD_PICTURES)
+                suffix = path.suffix.lower()
+                kind: Message | str = suffix or msg("walk.no_extension")
+                yield Entry(path, msg("walk.not_a_photo", kind=kind),
+                            picture=suffix in UNREAD_PICTURES)
             elif path.is_symlink() and not _inside(path, root):
                 yield Entry(path, LINK_OUTSIDE, problem=True)
             else:

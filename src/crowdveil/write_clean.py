@@ -8,6 +8,7 @@ appear, and `verify` checks even that against an allowlist.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import tempfile
@@ -19,7 +20,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from .errors import WriteError, display_path
+from .errors import WriteError, display_path, first_line, os_reason
 from .redact import scrub_hidden_colour
 
 OutFormat = Literal["jpeg", "png", "webp"]
@@ -55,12 +56,12 @@ def encode(pixels: np.ndarray, fmt: OutFormat, quality: int = DEFAULT_QUALITY) -
     """
     h, w = pixels.shape[:2]
     if fmt in MAX_SIDE and max(h, w) > MAX_SIDE[fmt]:
-        raise WriteError(f"picture is {w}x{h}: too large for a {fmt.upper()} output "
-                         f"(at most {MAX_SIDE[fmt]} pixels per side)")
+        raise WriteError("write.too_large", width=w, height=h, format=fmt.upper(),
+                         max_side=MAX_SIDE[fmt])
     try:
         return _encode(scrub_hidden_colour(pixels), fmt, quality)
     except (OSError, SystemError) as exc:  # the encoder refused: one line, not a crash
-        raise WriteError(f"cannot encode the cleaned picture as {fmt.upper()}: {exc}") from exc
+        raise WriteError("write.encode", format=fmt.upper(), detail=first_line(str(exc))) from exc
 
 
 def _encode(pixels: np.ndarray, fmt: OutFormat, quality: int) -> bytes:
@@ -169,6 +170,42 @@ def remove_stale_temps(folders: Iterable[Path]) -> list[Path]:
     return removed
 
 
+def probe_folder(folder: Path) -> Path:
+    """Prove now, before any photo is searched, that `folder` can take a new file.
+
+    Missing folders are created later by `write_atomic`, so the nearest existing folder above
+    is what is tried: a small file is written, synced and removed. A read-only disk, a full one
+    or a folder the user may not write in raises OSError (NotADirectoryError if a file stands
+    where the folder should be). Returns the folder that was tried.
+    """
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+    fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX,
+                                dir=existing)
+    try:
+        os.write(fd, bytes(4096))  # a full disk still lets a file be created, not written
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    return existing
+
+
+def check_output_folder(folder: Path) -> None:
+    """`probe_folder` as the error the user reads: WriteError, with the reason in plain words."""
+    try:
+        probe_folder(folder)
+    except NotADirectoryError as exc:
+        raise WriteError("write.not_a_folder", folder=display_path(exc.filename)) from exc
+    except OSError as exc:
+        raise WriteError("write.cannot_write_in", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
+
+
 def write_atomic(
     data: bytes,
     target: Path,
@@ -187,19 +224,17 @@ def write_atomic(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise WriteError(
-            f"cannot create output folder {display_path(folder)}: {_reason(exc)}"
-        ) from exc
+        raise WriteError("write.mkdir", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
     if not overwrite and os.path.lexists(target):
-        raise WriteError(
-            f"output exists, not overwritten (use --overwrite): {display_path(target)}"
-        )
+        raise WriteError("write.exists", file=display_path(target))
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder
         )
     except OSError as exc:
-        raise WriteError(f"cannot write in {display_path(folder)}: {_reason(exc)}") from exc
+        raise WriteError("write.cannot_write_in", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
     tmp = Path(tmp_name)
     try:
         try:
@@ -208,7 +243,8 @@ def write_atomic(
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise WriteError(f"cannot write {display_path(target)}: {_reason(exc)}") from exc
+            raise WriteError("write.cannot_write", file=display_path(target),
+                             reason=os_reason(exc)) from exc
         if check is not None:
             check(tmp)
         try:
@@ -217,21 +253,15 @@ def write_atomic(
             else:
                 _rename_no_clobber(tmp, target)
         except FileExistsError as exc:
-            raise WriteError(
-                f"output exists, not overwritten (use --overwrite): {display_path(target)}"
-            ) from exc
+            raise WriteError("write.exists", file=display_path(target)) from exc
         except OSError as exc:
-            raise WriteError(f"cannot write {display_path(target)}: {_reason(exc)}") from exc
+            raise WriteError("write.cannot_write", file=display_path(target),
+                             reason=os_reason(exc)) from exc
         _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-
-
-def _reason(exc: OSError) -> str:
-    """The OS's words for an error, without the file name it repeats (which may be hostile)."""
-    return exc.strerror or type(exc).__name__
 
 
 def _rename_no_clobber(tmp: Path, target: Path) -> None:
