@@ -18,6 +18,7 @@ from PIL import Image  # noqa: E402
 from crowdveil.detect import DetectorSettings  # noqa: E402
 from crowdveil.gui.app import parse_args  # noqa: E402
 from crowdveil.gui.isolation import ProcessProvider  # noqa: E402
+from crowdveil.gui.language import describe  # noqa: E402
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
 from tests.test_gui import (  # noqa: E402
@@ -143,7 +144,8 @@ def test_skip_existing_never_replaces_a_file_crowdveil_did_not_write_and_says_so
     text = window.status_label.text()
     assert "not written by crowdveil" in text and "p.jpg" in text and "not the current" in text
     item = window.model.items[0]
-    assert item.status is Status.EXPORT_FAILED and "not written by crowdveil" in item.error
+    assert item.status is Status.EXPORT_FAILED
+    assert "not written by crowdveil" in describe(item.error)
 
 
 # --- item 8: decoding, detection and export in worker processes, with the time limit ---------
@@ -165,7 +167,7 @@ def test_a_photo_that_hangs_is_stopped_at_the_time_limit_and_the_rest_export(qtb
     load(qtbot, window, [hang, *good])
     rows = {i.path.name: i for i in window.model.items}
     assert rows["hang.jpg"].status is Status.ERROR
-    assert rows["hang.jpg"].error.startswith("stopped after the time limit of 3 s")
+    assert describe(rows["hang.jpg"].error).startswith("stopped after the time limit of 3 s")
     assert rows["0.jpg"].status is Status.READY and rows["1.jpg"].status is Status.READY
     export_and_wait(qtbot, window, tmp_path / "out")
     assert sorted(Path(r.output).name for r in window.results if r.status == "ok") == [
@@ -195,7 +197,7 @@ def test_a_worker_that_crashes_on_a_photo_costs_that_photo_only(qtbot, tmp_path)
     load(qtbot, window, [crash, good])
     rows = {i.path.name: i for i in window.model.items}
     assert rows["crash.jpg"].status is Status.ERROR
-    assert "worker process died on this photo" in rows["crash.jpg"].error
+    assert "worker process died on this photo" in describe(rows["crash.jpg"].error)
     assert rows["a.jpg"].status is Status.READY
     export_and_wait(qtbot, window, tmp_path / "out", items=[rows["a.jpg"]])
     assert window.results[0].status == "ok"

@@ -711,7 +711,8 @@ class MainWindow(QMainWindow):
         if result.status == "ok":
             item.status, item.output, item.error = Status.EXPORTED, result.output, None
         else:
-            item.status, item.error = Status.EXPORT_FAILED, result.error
+            item.status = Status.EXPORT_FAILED
+            item.error = result.error_message or result.error
         self._item_changed(item)
 
     def _on_export_finished(self, cancelled: bool) -> None:

@@ -31,7 +31,7 @@ class _Ticket:
 class Session(QObject):
     checking = Signal(object)  # item: a worker has started on it
     checked = Signal(object, object)  # item, tasks.Checked
-    failed = Signal(object, str)  # item, why it cannot be used
+    failed = Signal(object, object)  # item, why it cannot be used (a messages.Message)
     pixels_ready = Signal(object, object)  # item, pixels (H x W x 3|4 uint8)
     changed = Signal(object)  # item whose file no longer holds the bytes that were checked
     exported = Signal(object, object)  # item, FileResult
@@ -119,7 +119,8 @@ class Session(QObject):
         elif isinstance(result, Changed):
             self.changed.emit(t.item)
         elif isinstance(result, FileResult):
-            self.failed.emit(t.item, result.error or "cannot be read")
+            self.failed.emit(t.item, result.error_message or result.error
+                             or "")
 
     def _finish_export(self) -> None:
         if self.provider.kills != self._kills_before:

@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 
 from ..detect import Detector
-from ..errors import CrowdveilError, first_line
+from ..errors import CrowdveilError
 from ..load import DEFAULT_MAX_PIXELS, decode_bytes, read_input
+from ..messages import msg
 from ..pipeline import (
     Analysis,
     FileResult,
@@ -73,7 +74,7 @@ class Checked:
     thumb: np.ndarray
     regions: list[Region]
     findings: list[Finding]
-    notes: list[str] = field(default_factory=list)
+    notes: list = field(default_factory=list)  # messages.Message: said in the window's language
     format: str = ""
     has_alpha: bool = False
 
@@ -114,10 +115,10 @@ def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
                 return Changed(task.source)
             return Pixels(decode_bytes(data, task.max_pixels).pixels)
         return _export(task)
-    except CrowdveilError as exc:
-        return error_row(task.source, first_line(str(exc)))
+    except CrowdveilError as exc:  # its message, so the window says it in the user's language
+        return error_row(task.source, exc.message)
     except MemoryError:
-        return error_row(task.source, "not enough memory to process this photo")
+        return error_row(task.source, msg("error.no_memory"))
 
 
 def _check(task: CheckTask, detector: Detector) -> Checked:
