@@ -27,6 +27,17 @@ def own_config_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def english_by_default() -> None:
+    """Tests that read English words pass on a French desktop too: the locale is C unless a
+    test sets another (crowdveil speaks the locale's language)."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
+
+
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if anything in the process tries to open a socket."""
