@@ -37,16 +37,13 @@ def supported(lang: str | None) -> str | None:
 
 
 def system_language(environ: Mapping[str, str] | None = None) -> str:
-    """The language the system asks for: LC_ALL, LC_MESSAGES, LANG (as gettext reads them),
-    else the OS setting Qt knows (Windows, macOS); English when it is none we have."""
+    """The language the system asks for, read as gettext and `messages.resolve_language` read
+    it: the first of LC_ALL, LC_MESSAGES, LANG that is set decides ("C": English); with none
+    set (Windows, macOS), the OS setting Qt knows. English when it is none we have.
+
+    Not resolve_language itself: that one also asks whether the core's catalogue is there,
+    and the window has its own (a .qm), so a missing .mo must not turn the window English."""
     environ = os.environ if environ is None else environ
-    try:
-        from ..messages import resolve_language  # the CLI's rule, when it is there
-    except ImportError:
-        resolve_language = None
-    if resolve_language is not None and any(
-            environ.get(k) for k in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")):
-        return resolve_language(None, environ)
     for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(key)
         if value:  # the first one set wins, even "C": that is what the user chose

@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.view.setAccessibleName(self.tr("Photo under review"))
         self.view.setAccessibleDescription(self.tr(
             "The coloured areas will be destroyed in the exported copy. Drag to add one."))
+        self.view.viewport().setAccessibleName(self.view.accessibleName())
         self.placeholder = QLabel()
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -348,11 +349,13 @@ class MainWindow(QMainWindow):
         self.view.set_outlines(self.outlines_action.isChecked())
 
     def _on_language_chosen(self, action: QAction) -> None:
-        code = action.data()
-        save_language(code)
-        QMessageBox.information(
-            self, self.tr("Language"),
-            self.tr("The window will use this language the next time crowdveil starts."))
+        save_language(action.data())
+        # applied at the next start: every label would otherwise need rebuilding live
+        self.language_note = QMessageBox(
+            QMessageBox.Icon.Information, self.tr("Language"),
+            self.tr("The window will use this language the next time crowdveil starts."),
+            QMessageBox.StandardButton.Ok, self)
+        self.language_note.open()  # not modal: nothing waits on it
 
     # adding photos ----------------------------------------------------------------------
     def add_paths(self, paths: list[Path]) -> int:

@@ -56,6 +56,12 @@ class RevealPanel(QScrollArea):
         return self._lines
 
     def show_item(self, item: PhotoItem | None) -> None:
+        self._fill(item)
+        # an empty label would still take keyboard focus, and a screen reader would say nothing
+        for label in (self.summary, self.details, self.footer):
+            label.setVisible(bool(label.text()))
+
+    def _fill(self, item: PhotoItem | None) -> None:
         self._lines: list[str] = []
         self.details.clear()
         self.footer.clear()
