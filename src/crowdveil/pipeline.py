@@ -78,7 +78,7 @@ class Analysis:
 
 @dataclass
 class FileResult:
-    """One photo's outcome; `to_json` is its row of the report (`report.py`, schema version 2)."""
+    """One photo's outcome; `to_json` is its row of the report (`report.py`, schema version 3)."""
 
     input: str
     output: str | None = None
