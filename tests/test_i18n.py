@@ -179,6 +179,7 @@ def test_inspect_of_the_gps_sample_is_french(capsys: pytest.CaptureFixture[str],
     assert f"  - position GPS 48,85660 N{NBSP}; 2,35220 E (l'endroit où la photo a été prise)" \
         in out.splitlines()
     assert f"Numéro de série du boîtier{NBSP}: CVSERIAL4821" in out
+    assert f"  - Date de prise de vue{NBSP}: 14/07/2019 13:37:42" in out.splitlines()
     assert "GPS position" not in out and "serial number" not in out
 
 
@@ -189,6 +190,7 @@ def test_inspect_of_the_gps_sample_is_english_under_c(capsys: pytest.CaptureFixt
     assert code == 0
     assert "  - GPS position 48.85660 N, 2.35220 E (where the photo was taken)" in out
     assert "Camera body serial number: CVSERIAL4821" in out
+    assert "  - Date taken: 2019-07-14 13:37:42" in out.splitlines()
 
 
 def test_inspect_of_a_missing_file_is_french(capsys: pytest.CaptureFixture[str], locale_env,
@@ -390,7 +392,7 @@ def test_messages_cross_the_worker_pool() -> None:
 
 CORE = [p for p in PACKAGE.glob("*.py") if p.name not in ("english.py", "messages.py")]
 _CODE = re.compile(r"^(os|error|load|note|verify|write|record|pool|batch|walk|report|finding|"
-                   r"exif|cli)\.[a-z0-9_.]+$")
+                   r"exif|date|cli)\.[a-z0-9_.]+$")
 _NOT_CODES = {"record.key"}  # a file name that looks like a code
 # Where a sentence would go straight to the user: these must be given codes, never words.
 _USER_FACING_CALLS = {"print", "LoadError", "WriteError", "VerifyError", "CrowdveilError",

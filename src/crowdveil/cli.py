@@ -26,6 +26,7 @@ from .messages import (
     ngettext,
     render,
     resolve_language,
+    template,
     text,
 )
 from .pipeline import FileResult, Options, display_path, inspect_bytes
@@ -167,7 +168,8 @@ class _Progress:
 
             # the models take ~20 s to load before the first photo is even searched
             self.bar = tqdm(total=total, unit=text("cli.progress.unit", lang), file=sys.stderr,
-                            dynamic_ncols=True, desc=text("cli.progress.loading", lang))
+                            dynamic_ncols=True, desc=text("cli.progress.loading", lang),
+                            bar_format=template("cli.progress.bar", lang))
 
     def __call__(self, result: FileResult) -> None:
         lang = self.lang

@@ -135,6 +135,7 @@ ENGLISH: dict[str, Entry] = {
     "exif.date_modified": "Date modified: {value}",
     "exif.date_taken": "Date taken: {value}",
     "exif.date_digitised": "Date digitised: {value}",
+    "date.time": "{year:d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}",
     "finding.maker_note": "Maker note: {size} bytes of vendor data (often serial numbers, "
     "settings, counters)",
     "finding.thumbnail": "Embedded thumbnail picture ({size} bytes; may show the scene before "
@@ -212,6 +213,9 @@ ENGLISH: dict[str, Entry] = {
     "cli.progress.loading": "loading the face models",
     "cli.progress.searching": "searching photo {n} of {total}",
     "cli.progress.unit": "photo",
+    # tqdm's own layout (its placeholders, not ours): French puts a space before the colon
+    "cli.progress.bar": "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+    "[{elapsed}<{remaining}, {rate_fmt}{postfix}]",
     "cli.summary.files": ("{n} file", "{n} files"),
     "cli.summary.cleaned": ("{n} cleaned", "{n} cleaned"),
     "cli.summary.regions": ("{n} face region destroyed", "{n} face regions destroyed"),

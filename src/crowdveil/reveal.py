@@ -6,6 +6,7 @@ Read-only: it walks the container and the EXIF of the input, it never changes an
 from __future__ import annotations
 
 import io
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import piexif
 
 from . import containers
-from .messages import Message, Value
+from .messages import Message, Value, msg
 
 # EXIF tag numbers (piexif names in comments) that identify a person, a device, a place or a time.
 # Each tag's message code names it ("exif.camera_make": "Camera make: {value}").
@@ -77,6 +78,21 @@ def _text(value: object, limit: int = 80) -> str:
         value = bytes(v for v in value if 0 <= v < 256).decode("utf-16-le", "replace")
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def _tag_value(kind: str, value: object) -> Value:
+    """A tag's value for the message: a date as data, written the reader's way ("14/07/2019
+    13:37:42" in French) when it reads as one; any other value as the file gave it."""
+    text = _text(value)
+    when = _EXIF_DATE.match(text) if kind == "date" else None
+    if when is None:
+        return text
+    year, month, day, hour, minute, second = (int(g) for g in when.groups())
+    return msg("date.time", year=year, month=month, day=day, hour=hour, minute=minute,
+               second=second)
 
 
 def _degrees(value: object) -> float | None:
@@ -159,7 +175,7 @@ def exif_findings(raw: bytes) -> list[Finding]:
                 value = (exif.get(ifd) or {}).get(tag)
                 if value:
                     label_kind = "serial" if code.endswith("_serial") else kind
-                    found.append(Finding(label_kind, code, {"value": _text(value)}))
+                    found.append(Finding(label_kind, code, {"value": _tag_value(kind, value)}))
     maker = (exif.get("Exif") or {}).get(MAKER_NOTE)
     if maker:
         found.append(Finding("maker-note", "finding.maker_note", {"size": len(maker)}))
