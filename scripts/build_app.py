@@ -113,14 +113,16 @@ def plan() -> dict[str, object]:
 
 # --- the build ------------------------------------------------------------------------------
 ENTRY = '''\
+import multiprocessing
 import multiprocessing.spawn
 import sys
 
-# Worker processes (spawn) re-run this executable: hand them to multiprocessing before anything
-# else, so a worker never parses the command line or opens a window. (Importing multiprocessing
-# in a cx_Freeze build also serves its resource tracker's "-c" command line.)
+# Worker processes (spawn) and multiprocessing's resource tracker re-run this executable: hand
+# them to multiprocessing before anything else, so they never parse our command line or open a
+# window. (cx_Freeze also patches multiprocessing for this; PyInstaller patches freeze_support.)
 if multiprocessing.spawn.is_forking(sys.argv):
     multiprocessing.spawn.freeze_support()
+multiprocessing.freeze_support()
 
 from {module} import main
 
@@ -129,7 +131,8 @@ sys.exit(main())
 
 
 def write_entries(folder: Path) -> tuple[Path, Path]:
-    cli, gui = folder / f"{APP}.py", folder / f"{APP}-gui.py"
+    # not crowdveil.py: a script beside the build must not shadow the package
+    cli, gui = folder / "main_cli.py", folder / "main_gui.py"
     cli.write_text(ENTRY.format(module="crowdveil.cli"))
     gui.write_text(ENTRY.format(module="crowdveil.gui.app"))
     return cli, gui
@@ -353,11 +356,15 @@ def collect_licences(target: Path) -> dict[str, object]:
     dest.mkdir(exist_ok=True)
     present = names_in_bundle(target)
     components = []
-    for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"].lower()):
+    seen: set[str] = set()
+    # the first of a name on sys.path is the one Python imports (a source tree's egg-info may
+    # follow an installed dist-info)
+    for dist in metadata.distributions():
         name = dist.metadata["Name"]
         key = re.sub(r"[-_.]+", "-", name).lower()
-        if key not in BUILDER_DISTS and not (top_level_names(dist) & present):
+        if key in seen or (key not in BUILDER_DISTS and not (top_level_names(dist) & present)):
             continue
+        seen.add(key)
         folder = dest / f"{name}-{dist.version}"
         folder.mkdir(exist_ok=True)
         files = copy_licence_files(dist, folder)
@@ -381,6 +388,7 @@ def collect_licences(target: Path) -> dict[str, object]:
     gpl = sorted(p.name for p in target.rglob("*") if re.match(r"libx26[45]", p.name))
     summary = {"components": components, "python": psf is not None,
                "system_libraries": system, "gpl_libraries": gpl}
+    components.sort(key=lambda c: c["name"].lower())
     (dest / "components.json").write_text(json.dumps(summary, indent=2))
     write_licence_readme(dest, summary)
     return summary
