@@ -210,7 +210,7 @@ ENGLISH: dict[str, Entry] = {
     "cli.interrupted": "crowdveil: interrupted; finished files are complete, no partial file "
     "was left; run the same command again to finish the rest",
     "cli.no_photos": "crowdveil: error: no supported photos found (JPEG, PNG, WebP, TIFF, HEIC)",
-    "cli.progress.loading": "loading the face models",
+    "cli.progress.loading": "loading the face models, then searching photo 1 of {total}",
     "cli.progress.searching": "searching photo {n} of {total}",
     "cli.progress.unit": "photo",
     # tqdm's own layout (its placeholders, not ours): French puts a space before the colon
