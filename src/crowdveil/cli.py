@@ -189,10 +189,10 @@ class _Progress:
         self(result)
         self.done += 1
         if self.bar is not None:
+            self.bar.update(1)
             if self.done < self.total:
                 self.bar.set_description_str(text("cli.progress.searching", self.lang,
                                                   n=self.done + 1, total=self.total))
-            self.bar.update(1)
 
     def _say(self, line: str) -> None:
         line = printable(line)
