@@ -187,6 +187,31 @@ def test_every_window_string_has_a_finished_translation_with_the_same_placeholde
         assert tools.problems(ts, found) == [], ts.name
 
 
+def french_typography(text: str) -> list[str]:
+    """What breaks French typography: no no-break space before : ; ? ! (Qt's file-filter
+    separator ";;" aside), straight quotes where « » and ’ belong."""
+    bad = []
+    for i, c in enumerate(text):
+        if c in ":;?!" and text[i - 1:i] not in (NBSP, "\u202f"):
+            if c == ";" and ";;" in text[max(0, i - 1):i + 2]:
+                continue
+            bad.append(f"{c!r} without a no-break space before it")
+    if "'" in text or '"' in text:
+        bad.append("straight quote")
+    return bad
+
+
+def test_the_french_catalogue_follows_french_typography():
+    assert french_typography("Erreur : %1") == ["':' without a no-break space before it"]
+    assert french_typography("l'export") == ["straight quote"]
+    bad = {}
+    for entry in tools.read_ts(tools.I18N / "crowdveil_fr.ts").values():
+        for text in entry.forms if entry.numerus else [entry.translation]:
+            if french_typography(text):
+                bad[text] = french_typography(text)
+    assert bad == {}
+
+
 def test_the_catalogue_check_catches_a_missing_string_and_a_wrong_placeholder(tmp_path):
     found = tools.extract()
     key = tools.Key("MainWindow", "A sentence nobody translated")
@@ -410,3 +435,17 @@ def test_text_keeps_its_contrast_in_a_dark_theme(qtbot, make_window, tmp_path): 
         assert low == []
     finally:
         app.setPalette(before)
+
+
+def test_a_long_file_name_is_cut_in_the_middle_and_whole_in_the_tooltip(
+        qtbot, make_window, tmp_path):  # noqa: F811
+    window = make_window()
+    name = "manifestation_paris_2026-03-18_place_de_la_republique_0042.jpg"
+    load(qtbot, window, [save_jpeg(tmp_path / name, textured())])
+    index = window.model.index(0)
+    view = window.list_view
+    # the row fits the list (no sideways scrolling), so the elided line keeps the name's end
+    assert view.visualRect(index).right() <= view.viewport().width()
+    assert not view.horizontalScrollBar().isVisible()
+    assert view.textElideMode() == Qt.TextElideMode.ElideMiddle and not view.wordWrap()
+    assert str(tmp_path / name) in window.model.data(index, Qt.ItemDataRole.ToolTipRole)

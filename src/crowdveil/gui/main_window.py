@@ -45,7 +45,7 @@ from .edits import RegionEditor
 from .images import to_qimage
 from .isolation import InProcessProvider, ProcessProvider, Provider
 from .language import LANGUAGES, arg, describe, save_language, saved_language
-from .photo_list import PhotoItem, PhotoListModel, Status, collect
+from .photo_list import PhotoDelegate, PhotoItem, PhotoListModel, Status, collect
 from .reveal_panel import RevealPanel
 from .review_view import ReviewView
 from .session import Session
@@ -118,7 +118,9 @@ class MainWindow(QMainWindow):
         self.list_view.setModel(self.model)
         self.list_view.setIconSize(QSize(72, 72))
         self.list_view.setSpacing(2)
-        self.list_view.setUniformItemSizes(True)
+        self.list_view.setItemDelegate(PhotoDelegate(self.list_view))
+        self.list_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_view.setResizeMode(QListView.ResizeMode.Adjust)  # rows follow the width
         # one line per row part (name, then status), each cut in the middle so a long file
         # name keeps its end ("…_0042.jpg"); the tooltip has the whole path
         self.list_view.setWordWrap(False)

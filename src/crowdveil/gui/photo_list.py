@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication, QListView, QStyle, QStyledItemDelegate
 
 from ..regions import Region
 from ..reveal import Finding
@@ -182,3 +182,19 @@ class PhotoListModel(QAbstractListModel):
             if item.path == path:
                 return item
         return None
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """Rows as wide as the list, never wider: each line (name, status) is then cut in the
+    middle by the view's elide mode, so a long name keeps its end ("…_0042.jpg") instead of
+    running off the edge behind a horizontal scroll bar. The tooltip has the whole path."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(self, option, index):
+        hint = super().sizeHint(option, index)
+        width = self._view.viewport().width() - 2 * self._view.spacing()
+        hint.setWidth(max(1, min(hint.width(), width)))
+        return hint
