@@ -27,6 +27,7 @@ import argparse
 import importlib.metadata as metadata
 import importlib.util
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -50,6 +51,12 @@ QT_MODULES_USED = ("QtCore", "QtGui", "QtWidgets")
 # Qt platform plugins worth carrying: X11 and Wayland desktops, and offscreen for headless
 # checks. eglfs/linuxfb/vnc/vkkhrdisplay are for embedded screens and pull in extra Qt libraries.
 QT_PLATFORMS_KEPT = ("xcb", "wayland", "wayland-egl", "offscreen", "minimal", "windows", "cocoa")
+# Linux: X11 helper libraries Qt's xcb plugin links to that a desktop often lacks (Qt then names
+# the wrong one: "xcb-cursor0 is needed"). They are carried beside Qt's own libraries, which look
+# there first; libxcb itself and the X server's extensions stay the system's.
+XCB_CARRIED = ("libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1",
+               "libxcb-image.so.0", "libxcb-render-util.so.0", "libxcb-util.so.1",
+               "libxkbcommon-x11.so.0")
 # Never imported by crowdveil at run time: test and build tools, and mediapipe's heavy tree
 # (the BlazeFace weights run from our own ONNX copy).
 EXCLUDED_MODULES = (
@@ -326,31 +333,59 @@ def python_licence() -> Path | None:
     return None
 
 
-def system_library_notices(target: Path, dest: Path) -> list[str]:
-    """Linux: copyright files of distribution libraries the builder copied in (e.g. xcb)."""
-    if not sys.platform.startswith("linux") or shutil.which("dpkg") is None:
+def system_library(soname: str) -> Path | None:
+    """Where the dynamic linker finds `soname` for this machine's architecture."""
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+    found = subprocess.run([ldconfig, "-p"], capture_output=True, text=True)
+    # ldconfig tags 64-bit x86 libraries "x86-64" and ARM ones "AArch64"
+    arch = {"x86_64": "x86-64", "aarch64": "AArch64"}.get(platform.machine(), "")
+    for line in found.stdout.splitlines():
+        name, _, path = line.strip().partition(" => ")
+        if name.split(" ")[0] == soname and arch in name:
+            return Path(path)
+    return None
+
+
+def carry_xcb(target: Path) -> list[Path]:
+    """Copy the X11 helper libraries Qt needs into the bundle's Qt library folder (Linux)."""
+    qt_lib = target / "lib" / "PySide6" / "Qt" / "lib"
+    if not sys.platform.startswith("linux") or not qt_lib.is_dir():
         return []
-    notes = []
-    for lib in sorted(target.rglob("*.so*")):
-        if any(part.endswith(".libs") for part in lib.parts) or "PySide6" in lib.parts:
+    carried, missing = [], []
+    for soname in XCB_CARRIED:
+        source = system_library(soname)
+        if source is None:
+            missing.append(soname)
             continue
-        for folder in ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-                       "/usr/lib/aarch64-linux-gnu", "/usr/lib"):
-            system = Path(folder) / lib.name
-            if not system.exists():
-                continue
-            found = subprocess.run(["dpkg", "-S", str(system)], capture_output=True, text=True)
-            package = found.stdout.split(":")[0].strip()
-            copyright_file = Path("/usr/share/doc") / package / "copyright"
-            if package and copyright_file.is_file():
-                (dest / "system").mkdir(exist_ok=True)
-                shutil.copy2(copyright_file, dest / "system" / f"{package}.copyright")
-                notes.append(f"{lib.name}: Debian package {package}")
-            break
+        shutil.copy2(source.resolve(), qt_lib / soname)
+        carried.append(source)
+    if missing:
+        print("warning: not on this build machine, so not carried (users then need them): "
+              + ", ".join(missing), file=sys.stderr)
+    return carried
+
+
+def system_library_notices(libraries: list[Path], dest: Path) -> list[str]:
+    """Linux: the distribution's copyright file of each system library carried in."""
+    if shutil.which("dpkg") is None:
+        return [f"{lib.name}: from {lib}" for lib in libraries]
+    notes = []
+    for lib in libraries:
+        found = subprocess.run(["dpkg", "-S", str(lib.resolve())], capture_output=True,
+                               text=True)
+        if found.returncode != 0:  # merged /usr: dpkg knows the /lib spelling
+            found = subprocess.run(["dpkg", "-S", str(lib)], capture_output=True, text=True)
+        package = found.stdout.split(":")[0].strip()
+        copyright_file = Path("/usr/share/doc") / package / "copyright"
+        if package and copyright_file.is_file():
+            (dest / "system").mkdir(exist_ok=True)
+            shutil.copy2(copyright_file, dest / "system" / f"{package}.copyright")
+        notes.append(f"{lib.name}: Debian package {package or '(unknown)'}")
     return notes
 
 
-def collect_licences(target: Path) -> dict[str, object]:
+def collect_licences(target: Path, system_libraries: list[Path] | None = None
+                     ) -> dict[str, object]:
     """licenses/ in the bundle: every carried distribution's notices, Python's, Qt's, models'."""
     dest = target / "licenses"
     dest.mkdir(exist_ok=True)
@@ -384,7 +419,7 @@ def collect_licences(target: Path) -> dict[str, object]:
     for f in models.iterdir():
         if f.suffix in (".txt", ".md"):
             shutil.copy2(f, dest / "models" / f.name)
-    system = system_library_notices(target, dest)
+    system = system_library_notices(system_libraries or [], dest)
     gpl = sorted(p.name for p in target.rglob("*") if re.match(r"libx26[45]", p.name))
     summary = {"components": components, "python": psf is not None,
                "system_libraries": system, "gpl_libraries": gpl}
@@ -479,9 +514,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as work:
         build_cx_freeze(target, Path(work))
     removed = prune(target)
+    carried = carry_xcb(target)
     shutil.copytree(REPO / "samples", target / "samples",
                     ignore=shutil.ignore_patterns("*.py", "*.json"))
-    summary = collect_licences(target)
+    summary = collect_licences(target, carried)
     build_seconds = round(time.monotonic() - start, 1)
     report = {"bundle": str(target), "build_seconds": build_seconds,
               "size_mb": round(folder_size(target) / 1e6, 1), "pruned": len(removed),
