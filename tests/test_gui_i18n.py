@@ -449,3 +449,35 @@ def test_a_long_file_name_is_cut_in_the_middle_and_whole_in_the_tooltip(
     assert not view.horizontalScrollBar().isVisible()
     assert view.textElideMode() == Qt.TextElideMode.ElideMiddle and not view.wordWrap()
     assert str(tmp_path / name) in window.model.data(index, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_region_can_be_added_moved_and_resized_without_a_mouse(
+        qtbot, make_window, tmp_path):  # noqa: F811
+    from PySide6.QtTest import QTest
+
+    window = make_window()
+    load(qtbot, window, [save_jpeg(tmp_path / "p.jpg", textured())])
+    item = window.current_item()
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_A)
+    assert len(item.regions) == 1 and item.regions[0].source == "manual"
+    added = item.regions[0]
+    assert abs(added.x + added.w / 2 - 200) <= 2 and abs(added.y + added.h / 2 - 150) <= 2
+    QTest.keyClick(window.view, Qt.Key.Key_Right)
+    QTest.keyClick(window.view, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    moved = item.regions[0]
+    assert moved.x > added.x and moved.y > added.y + 10 and (moved.w, moved.h) == (
+        added.w, added.h)
+    QTest.keyClick(window.view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    resized = item.regions[0]
+    assert (resized.x, resized.y, resized.h) == (moved.x, moved.y, moved.h)
+    assert resized.w > moved.w
+    for _ in range(3):
+        window.undo_action.trigger()
+    assert item.regions == [added]
+    # Ctrl+arrows stay the window's next/previous photo, never a region's move
+    QTest.keyClick(window.view, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert item.regions == [added]
+    assert "1 of 1" not in window.status_label.text()
+    window.next_region_action.trigger()
+    assert window.status_label.text() == "Region 1 of 1 (largest first)"

@@ -230,6 +230,10 @@ class MainWindow(QMainWindow):
         self.delete_action = self._action(
             self.tr("Delete region"), self.delete_selected_regions, ["Del", "Backspace"],
             self.tr("Remove the selected region (it will not be hidden)"))
+        self.add_region_action = self._action(
+            self.tr("Add a region"), self.view.add_region_here, ["A", "Ins"],
+            self.tr("Add a region in the middle of the view: the arrow keys move it, "
+                    "Alt with the arrows resizes it"))
         self.shape_action = self._action(
             self.tr("Box / ellipse"), self.view.toggle_shape_selected, "S",
             self.tr("Switch the selected region between box and ellipse"))
@@ -238,10 +242,10 @@ class MainWindow(QMainWindow):
         self.prev_action = self._action(self.tr("Previous photo"), self.previous_photo,
                                         ["PgUp", "Ctrl+Left"])
         self.next_region_action = self._action(
-            self.tr("Next region"), lambda: self.view.step_region(1), "N",
+            self.tr("Next region"), lambda: self._step_region(1), "N",
             self.tr("Select the next region and zoom to it, largest faces first"))
         self.prev_region_action = self._action(
-            self.tr("Previous region"), lambda: self.view.step_region(-1),
+            self.tr("Previous region"), lambda: self._step_region(-1),
             "Shift+N", self.tr("Select the previous region and zoom to it"))
         self.zoom_region_action = self._action(
             self.tr("Zoom to region"), self.view.zoom_to_selected, "Z",
@@ -278,7 +282,8 @@ class MainWindow(QMainWindow):
                   None, self.clear_action, None, self.quit_action):
             file_menu.addSeparator() if a is None else file_menu.addAction(a)
         edit_menu = menu.addMenu(self.tr("&Edit"))
-        for a in (self.undo_action, self.redo_action, None, self.delete_action, self.shape_action):
+        for a in (self.undo_action, self.redo_action, None, self.add_region_action,
+                  self.delete_action, self.shape_action):
             edit_menu.addSeparator() if a is None else edit_menu.addAction(a)
         view_menu = menu.addMenu(self.tr("&View"))
         for a in (self.next_action, self.prev_action, None, self.next_region_action,
@@ -346,6 +351,14 @@ class MainWindow(QMainWindow):
         if method == "blur":
             return self.tr("Heavy blur")
         return method
+
+    def _step_region(self, step: int) -> None:
+        chosen = self.view.step_region(step)
+        if chosen is not None:
+            # where the user is in the list: also what a screen reader can read out
+            order = self.view.region_order()
+            self.status_label.setText(arg(self.tr("Region %1 of %2 (largest first)"),
+                                          order.index(chosen) + 1, len(order)))
 
     def _on_outlines(self) -> None:
         self.view.set_outlines(self.outlines_action.isChecked())
@@ -807,7 +820,7 @@ class MainWindow(QMainWindow):
         for a in (self.delete_action, self.fit_action, self.actual_action, self.zoom_in_action,
                   self.zoom_out_action, self.preview_action, self.shape_action,
                   self.next_region_action, self.prev_region_action, self.zoom_region_action,
-                  self.outlines_action):
+                  self.outlines_action, self.add_region_action):
             a.setEnabled(has_photo)
         if busy:
             return

@@ -309,6 +309,48 @@ class ReviewView(QGraphicsView):
         self.zoom_to(chosen)
         return chosen
 
+    def add_region_here(self) -> None:
+        """A new box in the middle of what is on screen, selected: drawing without a mouse
+        (the arrow keys then move it, Alt+arrows resize it)."""
+        if self._editor is None:
+            return
+        shown = self.mapToScene(self.viewport().rect()).boundingRect() & self.sceneRect()
+        if shown.isEmpty():
+            return
+        side = max(MIN_SIDE, round(min(shown.width(), shown.height()) / 5))
+        centre = shown.center()
+        self._editor.add(Region(round(centre.x() - side / 2), round(centre.y() - side / 2),
+                                side, side, "box", 1.0, "manual"))
+        self.scene().clearSelection()
+        self._items[-1].setSelected(True)
+
+    def nudge_selected(self, dx: int, dy: int, grow: bool) -> bool:
+        """Move (or with `grow`, resize) the selected regions by screen pixels; one undo step.
+        False when nothing is selected."""
+        chosen = [i for i, item in enumerate(self._items) if item.isSelected()]
+        if self._editor is None or not chosen:
+            return False
+        step = 1.0 / max(self.scale_factor(), 1e-6)  # one screen pixel, in image pixels
+        ddx, ddy = round(dx * max(1.0, step)), round(dy * max(1.0, step))
+        bounds = self.sceneRect()
+        after = list(self._editor.item.regions)
+        for i in chosen:
+            r = after[i]
+            if grow:
+                w = int(min(max(MIN_SIDE, r.w + ddx), bounds.width() - r.x))
+                h = int(min(max(MIN_SIDE, r.h + ddy), bounds.height() - r.y))
+                after[i] = Region(r.x, r.y, w, h, r.shape, r.score, r.source)
+            else:
+                x = int(min(max(0, r.x + ddx), bounds.width() - r.w))
+                y = int(min(max(0, r.y + ddy), bounds.height() - r.h))
+                after[i] = Region(x, y, r.w, r.h, r.shape, r.score, r.source)
+        self._editor.set_all(after, QCoreApplication.translate(
+            "ReviewView", "resizing a region") if grow else QCoreApplication.translate(
+            "ReviewView", "moving a region"))
+        for i in chosen:
+            self._items[i].setSelected(True)
+        return True
+
     def zoom_to_selected(self) -> None:
         index = self.selected_index()
         if index is not None:
@@ -382,6 +424,18 @@ class ReviewView(QGraphicsView):
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
             return
+        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0),
+                  Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        mods = event.modifiers()
+        if event.key() in arrows and not mods & Qt.KeyboardModifier.ControlModifier:
+            # arrows move the selected region (Shift: ten times further), Alt+arrows resize
+            # it; with nothing selected they scroll the photo as usual
+            dx, dy = arrows[event.key()]
+            far = 10 if mods & Qt.KeyboardModifier.ShiftModifier else 1
+            if self.nudge_selected(dx * far * 4, dy * far * 4,
+                                   bool(mods & Qt.KeyboardModifier.AltModifier)):
+                event.accept()
+                return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:

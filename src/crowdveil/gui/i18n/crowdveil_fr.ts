@@ -138,6 +138,14 @@
             <translation>Retirer la zone sélectionnée (elle ne sera pas masquée)</translation>
         </message>
         <message>
+            <source>Add a region</source>
+            <translation>Ajouter une zone</translation>
+        </message>
+        <message>
+            <source>Add a region in the middle of the view: the arrow keys move it, Alt with the arrows resizes it</source>
+            <translation>Ajouter une zone au milieu de la vue : les flèches la déplacent, Alt avec les flèches la redimensionne</translation>
+        </message>
+        <message>
             <source>Box / ellipse</source>
             <translation>Rectangle / ellipse</translation>
         </message>
@@ -260,6 +268,10 @@
         <message>
             <source>Heavy blur</source>
             <translation>Flou intense</translation>
+        </message>
+        <message>
+            <source>Region %1 of %2 (largest first)</source>
+            <translation>Zone %1 sur %2 (les plus grandes d’abord)</translation>
         </message>
         <message>
             <source>Language</source>
