@@ -174,7 +174,9 @@ def build_cx_freeze(target: Path, work: Path) -> None:
                              base="gui" if WINDOWS else "console"),
     ]
     commands = ["build_exe"]
-    options: dict[str, dict[str, object]] = {"build_exe": build_exe}
+    # the .app (macOS) and the .msi (Windows) are written beside DIR/crowdveil, not in the cwd
+    options: dict[str, dict[str, object]] = {"build_exe": build_exe,
+                                             "build": {"build_base": str(target.parent)}}
     if MACOS:
         commands.append("bdist_mac")
         options["bdist_mac"] = {
@@ -197,6 +199,7 @@ def build_cx_freeze(target: Path, work: Path) -> None:
         options["bdist_msi"] = {
             "upgrade_code": "{6A0B3C52-2B1E-4C4B-9C53-0C7A4B1C9E11}",
             "add_to_path": False,
+            "dist_dir": str(target.parent),
             "extensions": [{"extension": ext, "verb": "open", "executable": f"{APP}-gui{EXE}",
                             "context": "Open with crowdveil", "argument": '"%1"', "mime": mime}
                            for ext, mime in PHOTO_TYPES.items()],
