@@ -13,7 +13,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported: no screen needed
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QRectF, Qt, QTimer, QTranslator  # noqa: E402
+from PySide6.QtCore import QRectF, QSettings, Qt, QTimer, QTranslator  # noqa: E402
 from PySide6.QtGui import QAccessible, QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QAbstractButton,
@@ -57,8 +57,10 @@ tools = _tools()
 
 
 @pytest.fixture
-def locale_env(monkeypatch, qapp):
+def locale_env(monkeypatch, qapp, tmp_path):
     """Start the window's language as `crowdveil-gui` does, under a given LANG."""
+    # the Language menu's choice is kept here, not in the settings of whoever runs the tests
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     language.save_language(None)
 
     def start(lang_env: str, argv: list[str] | None = None) -> str:

@@ -55,7 +55,10 @@ def system_language(environ: Mapping[str, str] | None = None) -> str:
 
 
 def settings() -> QSettings:
-    return QSettings("crowdveil", "crowdveil-gui")
+    """The app's settings (only the language): a plain .ini file in the user's configuration
+    folder on every system, never the Windows registry."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "crowdveil",
+                     "crowdveil-gui")
 
 
 def saved_language() -> str | None:
