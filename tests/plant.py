@@ -9,7 +9,7 @@ Which tokens end up in which file is described in each builder's docstring and i
 ``TOKENS_BY_BUILDER``.  Everything here is deterministic: no clocks, no unseeded randomness.
 
 Run ``python tests/plant.py`` for a self-check that prints which tokens are present in the
-bytes of each builder's output and how many crowd faces MediaPipe finds.
+bytes of each builder's output and how many crowd faces BlazeFace finds.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ GPS_LON = 2.3522  # E
 
 #: Face box (x, y, w, h) of the astronaut in the 512x512 ``skimage.data.astronaut()`` image.
 #: Measured once with ``mp.solutions.face_detection.FaceDetection(model_selection=1)``
-#: (mediapipe 0.10.21): score 0.91, box (173.7, 67.8, 103.9, 103.9) -> rounded.
+#: (mediapipe 0.10.21): score 0.91, box (173.7, 67.8, 103.9, 103.9) -> rounded. crowdveil's
+#: ONNX port of that model (crowdveil.detect.blazeface) gives the same box.
 #: The short-range model (model_selection=0) gives (177.6, 82.9, 95.3, 95.3), score 0.92.
 FACE_BOX: tuple[int, int, int, int] = (174, 68, 104, 104)
 
@@ -697,29 +698,24 @@ def _tiles(width: int, height: int, n: int, overlap: float = 0.2) -> list[tuple[
 def _detect_faces(
     pixels: np.ndarray, grids: Iterable[int] = (1, 2)
 ) -> list[tuple[int, int, int, int]]:
-    """MediaPipe full-range detection (min confidence 0.3) on the whole image and on ``n x n``
-    overlapping tiles for each ``n`` in ``grids``; returns de-duplicated boxes (x, y, w, h).
-    Only used by the self-check (imports mediapipe lazily)."""
-    import mediapipe as mp
+    """Full-range BlazeFace (crowdveil's ONNX port of mediapipe's model, one model call per
+    tile) on the whole image and on ``n x n`` overlapping tiles for each ``n`` in ``grids``;
+    returns de-duplicated boxes (x, y, w, h). Only used by the self-check (imports lazily)."""
+    from crowdveil.detect.blazeface import BlazeFaceDetector
 
     h, w = pixels.shape[:2]
     found: list[tuple[int, int, int, int]] = []
-    with mp.solutions.face_detection.FaceDetection(
-        model_selection=1, min_detection_confidence=0.3
-    ) as detector:
+    detector = BlazeFaceDetector()
+    try:
         for n in grids:
             for x0, y0, tw, th in _tiles(w, h, n):
                 tile = np.ascontiguousarray(pixels[y0 : y0 + th, x0 : x0 + tw])
-                for det in detector.process(tile).detections or []:
-                    b = det.location_data.relative_bounding_box
-                    box = (
-                        round(x0 + b.xmin * tw),
-                        round(y0 + b.ymin * th),
-                        round(b.width * tw),
-                        round(b.height * th),
-                    )
+                for det in detector._detect_once(tile):
+                    box = (round(x0 + det.x), round(y0 + det.y), round(det.w), round(det.h))
                     if not any(_iou(box, f) > 0.3 for f in found):
                         found.append(box)
+    finally:
+        detector.close()
     return found
 
 
@@ -764,7 +760,7 @@ def _self_check() -> None:
         false = [f for f in found if not any(_iou(b, f) > 0.1 for b in boxes)]
         missed = [b for b in boxes if b not in hits]
         print(
-            f"  mediapipe full-range, tile grids {grids}: found {len(hits)}/{len(boxes)}, "
+            f"  BlazeFace full-range, tile grids {grids}: found {len(hits)}/{len(boxes)}, "
             f"false positives {len(false)}, missed {missed}"
         )
 

@@ -1,9 +1,11 @@
 """Face detectors behind one small interface (`Detector`), and the default one to use.
 
 The default is an ensemble: CenterFace (vendored ONNX model) over an image pyramid, which finds
-nearly every face of 10 px and more, plus mediapipe's BlazeFace, which adds the odd large,
-turned face. `threshold` is one knob for both: it is CenterFace's heatmap threshold, and
-BlazeFace's threshold moves with it in proportion (BLAZEFACE_RATIO).
+nearly every face of 10 px and more, plus mediapipe's full-range BlazeFace (its weights
+converted to a vendored ONNX model, run by onnxruntime like CenterFace; mediapipe itself is not
+used), which adds the odd large, turned face. `threshold` is CenterFace's heatmap threshold;
+BlazeFace is handed threshold * BLAZEFACE_RATIO but, as mediapipe did, keeps its own score
+floor of 0.6 (blazeface.MEDIAPIPE_MIN_SCORE), with which every BlazeFace figure was measured.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ is not used: the steps below redo, one for one, what its FaceDetectionFullRangeC
 around the model, so the detections stay those mediapipe gave (benchmarks/blazeface_parity.py):
 
 1. ImageToTensor: the picture, letterboxed into a square (keep_aspect_ratio, zero border), is
-   warped to 192 x 192 by OpenCV's warpPerspective with bilinear interpolation, then mapped
-   from [0, 255] to [-1, 1].
+   warped to 192 x 192 with OpenCV 4's fixed-point bilinear warpPerspective (redone in numpy,
+   see `_warp_taps`), then mapped from [0, 255] to [-1, 1].
 2. SSD anchors: one per cell of a 48 x 48 grid (stride 4), at the cell centre, size 1.
 3. Tensors to detections: box centre and size are offsets / 192 (x, y, w, h order) around the
    anchor; score = sigmoid of the logit clipped to [-100, 100]; boxes scoring under the
@@ -19,6 +19,7 @@ around the model, so the detections stay those mediapipe gave (benchmarks/blazef
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import cv2
@@ -66,25 +67,87 @@ def _anchors() -> np.ndarray:
 ANCHORS = _anchors()
 
 
-def to_tensor(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The model's 1 x 192 x 192 x 3 input for `rgb`, and the letterboxed square's side.
+_TAB_BITS = 5  # OpenCV's INTER_BITS: source positions in 1/32 px
+_TAB = 1 << _TAB_BITS
+# OpenCV's warp works in blocks of 64 x 16 destination pixels (BLOCK_SZ 32) and computes each
+# block's first column apart from the rest; the same order keeps the same double roundings.
+_BLOCK_COLS = 64
 
-    The square (side = the picture's long side) is centred on the picture; OpenCV maps its
-    corners onto the tensor's corners, exactly as mediapipe's ImageToTensorCalculator does, so
-    the same pixels are sampled with the same fixed-point bilinear weights.
+
+def _taps(pos: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Source positions in 1/32 px -> the two neighbours' indices (clamped into the picture)
+    and their weights in 1/32, zero for a neighbour outside the picture (BORDER_ZERO)."""
+    first = pos >> _TAB_BITS
+    frac = pos & (_TAB - 1)
+    second = first + 1
+    w0 = np.where((first >= 0) & (first < size), _TAB - frac, 0).astype(np.int32)
+    w1 = np.where((second >= 0) & (second < size), frac, 0).astype(np.int32)
+    return np.clip(first, 0, size - 1), np.clip(second, 0, size - 1), w0, w1
+
+
+@functools.lru_cache(maxsize=8)
+def _warp_taps(h: int, w: int) -> tuple[np.ndarray, ...]:
+    """Where each tensor pixel samples an h x w picture, and with which weights.
+
+    This is OpenCV 4's warpPerspective with INTER_LINEAR, as mediapipe 0.10.21 ran it: the
+    inverse map in double precision, each source position rounded to 1/32 px, the four
+    neighbours weighted (1/32 x 1/32 steps, so the fixed-point weights are exact and sum to
+    32768), pixels outside the picture counted as 0 (BORDER_ZERO). Done here rather than by
+    cv2.warpPerspective because OpenCV 5 interpolates differently (up to 5 grey levels on 43%
+    of the pixels) and the detections must not depend on which OpenCV is installed.
+
+    The letterbox map is a scale and a shift, so rows and columns are sampled independently:
+    returns row indices and weights (top, bottom) and column indices and weights (left,
+    right), as vectors of INPUT_SIDE, or the same as INPUT_SIDE x INPUT_SIDE grids if rounding
+    ever made the map depend on both coordinates.
     """
-    h, w = rgb.shape[:2]
     side = float(max(h, w))
     corners = cv2.boxPoints(((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))
     target = np.array(
         [[0, INPUT_SIDE], [0, 0], [INPUT_SIDE, 0], [INPUT_SIDE, INPUT_SIDE]], np.float32)
-    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    warped = cv2.warpPerspective(
-        np.ascontiguousarray(rgb), matrix, (INPUT_SIDE, INPUT_SIDE),
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
-    )
+    forward = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    m = cv2.invert(forward)[1].ravel()
+    cols = np.arange(INPUT_SIDE)
+    x1 = (cols % _BLOCK_COLS).astype(np.float64)
+    x0 = (cols - cols % _BLOCK_COLS).astype(np.float64)[None, :]
+    y = np.arange(INPUT_SIDE, dtype=np.float64)[:, None]
+    big = float(np.iinfo(np.int32).max)
+    with np.errstate(divide="ignore"):
+        weight = (m[6] * x0 + m[7] * y + m[8]) + m[6] * x1
+        weight = np.where(weight != 0, _TAB / weight, 0.0)
+    fx = ((m[0] * x0 + m[1] * y + m[2]) + m[0] * x1) * weight
+    fy = ((m[3] * x0 + m[4] * y + m[5]) + m[3] * x1) * weight
+    sx = np.rint(np.clip(fx, -big - 1, big)).astype(np.int64)
+    sy = np.rint(np.clip(fy, -big - 1, big)).astype(np.int64)
+    if (sx == sx[:1]).all() and (sy == sy[:, :1]).all():
+        sx, sy = sx[0], sy[:, 0]
+    return (*_taps(sy, h), *_taps(sx, w))
+
+
+def to_tensor(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """The model's 1 x 192 x 192 x 3 input for `rgb`, and the letterboxed square's side.
+
+    The square (side = the picture's long side) is centred on the picture, its corners mapped
+    onto the tensor's corners, exactly as mediapipe's ImageToTensorCalculator does, so the same
+    pixels are sampled with the same fixed-point bilinear weights (`_warp_taps`).
+    """
+    h, w = rgb.shape[:2]
+    top, bottom, wt, wb, left, right, wl, wr = _warp_taps(h, w)
+    if top.ndim == 1:
+        upper, lower = rgb[top].astype(np.int32), rgb[bottom].astype(np.int32)
+        wl, wr = wl[None, :, None], wr[None, :, None]
+        # Exact integers all the way, so the order of the sums cannot change the result.
+        acc = ((upper[:, left] * wl + upper[:, right] * wr) * wt[:, None, None]
+               + (lower[:, left] * wl + lower[:, right] * wr) * wb[:, None, None])
+    else:
+        wl, wr, wt, wb = (v[..., None] for v in (wl, wr, wt, wb))
+        pix = rgb.astype(np.int32)
+        acc = ((pix[top, left] * wl + pix[top, right] * wr) * wt
+               + (pix[bottom, left] * wl + pix[bottom, right] * wr) * wb)
+    # Weights in 1/1024 here; OpenCV rounds its 1/32768 fixed point the same way: half up.
+    warped = (acc + (1 << (2 * _TAB_BITS - 1))) >> (2 * _TAB_BITS)
     tensor = warped.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
-    return tensor[None], side
+    return tensor[None], float(max(h, w))
 
 
 def decode(regressors: np.ndarray, logits: np.ndarray, threshold: float) -> np.ndarray:
