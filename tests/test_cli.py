@@ -224,7 +224,7 @@ def test_inspect_prints_what_a_photo_gives_away(tmp_path: Path, capsys) -> None:
     assert _run("inspect", src) == 0
     text = capsys.readouterr().out
     for words in ("GPS position 48.85", plant.SERIAL_TOKEN, plant.OWNER_TOKEN, "thumbnail",
-                  "XMP", "IPTC", plant.COMMENT_TOKEN, "after the end of the picture", "2019:07:14",
+                  "XMP", "IPTC", plant.COMMENT_TOKEN, "after the end of the picture", "2019-07-14",
                   f"User comment: {plant.USERCOMMENT_TOKEN}"):
         assert words in text
 
