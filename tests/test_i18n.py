@@ -444,15 +444,16 @@ def _placeholders(words: str, context: str) -> set[str]:
             if name is not None}
 
 
-def test_every_message_has_a_french_entry_with_the_same_placeholders() -> None:
+@pytest.mark.parametrize("lang", _i18n_script().languages())
+def test_every_message_has_an_entry_with_the_same_placeholders(lang: str) -> None:
     script = _i18n_script()
-    _, entries = script.parse_po(script.po_path("fr").read_text(encoding="utf-8"))
-    french = {e.key: e for e in entries}
+    _, entries = script.parse_po(script.po_path(lang).read_text(encoding="utf-8"))
+    translated = {e.key: e for e in entries}
     problems = []
     for source in script.source_entries():
-        entry = french.get(source.key)
+        entry = translated.get(source.key)
         if entry is None or entry.fuzzy or not entry.strings or not all(entry.strings):
-            problems.append(f"{source.context}: no French")
+            problems.append(f"{source.context}: not translated")
             continue
         english = [source.msgid] if source.plural is None else [source.msgid, source.plural]
         want = set().union(*(_placeholders(w, source.context) for w in english))
@@ -461,6 +462,10 @@ def test_every_message_has_a_french_entry_with_the_same_placeholders() -> None:
                 problems.append(f"{source.context}: {words!r} has not the placeholders {want}")
     assert problems == []
     assert len(entries) == len(ENGLISH) + len(ARGPARSE) + len(ARGPARSE_PLURAL)
+
+
+def test_french_is_one_of_the_catalogues() -> None:
+    assert "fr" in _i18n_script().languages()
 
 
 def test_french_typography_no_break_space_before_double_punctuation() -> None:
