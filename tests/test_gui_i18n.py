@@ -113,6 +113,8 @@ def test_under_a_french_locale_the_window_its_panel_and_dialogs_are_french(
     # Qt's own French (qtbase_fr) names the keys: the Delete key is "Suppr"
     assert window.delete_action.toolTip().endswith("(Suppr)")
     assert "crowdveil" not in window.windowTitle()  # Qt adds the application's name once
+    assert "Déposez des photos ou des dossiers ici" in window.placeholder.text()
+    assert "Ou utilisez <b>Fichier › Ouvrir des photos…</b>" in window.placeholder.text()
 
     load(qtbot, window, [gps_photo(tmp_path)])
     item = window.current_item()

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
 
         self._build_widgets()
         self._build_actions()
+        self._show_welcome()
 
         if provider is None:
             provider = (InProcessProvider(detector_factory) if detector_factory is not None
@@ -173,7 +174,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.progress.hide()
         self.cancel_button.hide()
-        self._show_welcome()
 
     def _show_welcome(self) -> None:
         self.placeholder.setText(
@@ -181,8 +181,10 @@ class MainWindow(QMainWindow):
             + _html(self.tr("crowdveil finds every face and hides it for good, and removes "
                             "everything the file says about where, when and with what it "
                             "was taken.")) + "</p><p>"
-            + arg(_html(self.tr("Or use %1")), "<b>" + _html(self.tr("File › Open photos…"))
-                  + "</b>") + "</p>")
+            # the menu's own words, so the two never disagree in any language
+            + arg(_html(self.tr("Or use %1")), "<b>" + _html(
+                f"{self.file_menu.title().replace('&', '')} › "
+                f"{self.open_files_action.text()}") + "</b>") + "</p>")
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "",
                 toolbar: str = "") -> QAction:
@@ -276,7 +278,7 @@ class MainWindow(QMainWindow):
         self.method_box.setAccessibleName(self.tr("Hide faces with"))
 
         menu = self.menuBar()
-        file_menu = menu.addMenu(self.tr("&File"))
+        self.file_menu = file_menu = menu.addMenu(self.tr("&File"))
         for a in (self.open_files_action, self.open_folder_action, None,
                   self.export_selected_action, self.export_all_action, self.save_report_action,
                   None, self.clear_action, None, self.quit_action):

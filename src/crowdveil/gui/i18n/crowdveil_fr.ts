@@ -74,10 +74,6 @@
             <translation>Ou utilisez %1</translation>
         </message>
         <message>
-            <source>File › Open photos…</source>
-            <translation>Fichier › Ouvrir des photos…</translation>
-        </message>
-        <message>
             <source>%1 (%2)</source>
             <translation>%1 (%2)</translation>
         </message>
