@@ -485,3 +485,34 @@ def test_a_region_can_be_added_moved_and_resized_without_a_mouse(
     assert "1 of 1" not in window.status_label.text()
     window.next_region_action.trigger()
     assert window.status_label.text() == "Region 1 of 1 (largest first)"
+
+
+AT_200 = """
+import sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from crowdveil.gui import language
+from crowdveil.gui.main_window import MainWindow
+language.install("fr")
+window = MainWindow(detector_factory=lambda: None)
+window.resize(1280, 800)
+window.show()
+for _ in range(5):
+    app.processEvents()
+hidden = [a.text() for bar in window.toolbars for a in bar.actions()
+          if bar.widgetForAction(a) is not None and not a.isSeparator()
+          and not bar.widgetForAction(a).isVisible()]
+image = window.grab().toImage()
+print(window.devicePixelRatio(), image.width(), image.height(), hidden)
+window.close()
+"""
+
+
+def test_at_200_percent_the_french_window_is_drawn_twice_as_large_and_nothing_is_hidden():
+    import subprocess
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    out = subprocess.run([sys.executable, "-c", AT_200], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "2.0 2560 1600 []"
