@@ -21,12 +21,16 @@ tests/test_detect_blazeface.py), onnxruntime 1.32.0, opencv 4.11.0:
 | one model call on the picture | 863 | 1250 | 1250 | 1250 | 8.27e-05 | 1.01e-06 | 0 |
 | detect() (whole + tiles + merge) | 863 | 1859 | 1859 | 1859 | 8.85e-05 | 1.43e-06 | 0 |
 
-The residue is float rounding (XNNPACK vs onnxruntime kernels); the pixels the model sees are
-the same, since both sides warp with OpenCV's fixed-point bilinear warpPerspective.
+The residue is float rounding (XNNPACK vs onnxruntime kernels): the model sees the same pixels,
+since crowdveil redoes OpenCV 4's fixed-point bilinear warpPerspective exactly (mediapipe's
+warp; OpenCV 5's differs, hence not cv2.warpPerspective). Same figures with numpy 2.4.6 and
+opencv-python-headless 5.1.0.95 in a venv without mediapipe: tests/test_detect_blazeface.py's
+goldens hold there, and `recall.py --detector blazeface --mosaics 6` gives the same table as
+mediapipe did, figure for figure (dev recall >= 10 px 0.4779, mosaics 0.1317).
 
-`--speed`, same machine (2 shared cores, so CPU time is the steadier figure), BlazeFace alone
-on 4000 x 3000 (whole pass + 48 tiles): mediapipe 0.423 s CPU (0.847 s wall), onnxruntime with
-1 thread 0.375 s CPU (0.889 s wall); one 384 px tile 8.5 vs 9.0 ms wall.
+`--speed`, same machine (2 cores shared with other jobs), BlazeFace alone on 4000 x 3000 (whole
+pass + 48 tiles of 384 px), two runs: mediapipe 0.342-0.388 s, onnxruntime (1 thread) 0.370-0.438
+s; one 384 px tile 5.1 vs 5.4-6.4 ms (of ours: ~3.7 ms model, ~1.4 ms warp in numpy).
 """
 
 from __future__ import annotations
