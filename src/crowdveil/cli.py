@@ -168,8 +168,8 @@ class _Progress:
 
             # the models take ~20 s to load before the first photo is even searched
             self.bar = tqdm(total=total, unit=text("cli.progress.unit", lang), file=sys.stderr,
-                            dynamic_ncols=True, desc=text("cli.progress.loading", lang, total=total),
-                            bar_format=template("cli.progress.bar", lang))
+                            dynamic_ncols=True, bar_format=template("cli.progress.bar", lang),
+                            desc=text("cli.progress.loading", lang, total=total))
 
     def __call__(self, result: FileResult) -> None:
         lang = self.lang
