@@ -66,6 +66,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, s
 @pytest.mark.parametrize(("requested", "environ", "expected"), [
     (None, {"LANG": "fr_FR.UTF-8"}, "fr"),
     (None, {"LANG": "fr_CA"}, "fr"),
+    (None, {"LANG": "French_France.1252"}, "fr"),
     (None, {"LANG": "C.UTF-8"}, "en"),
     (None, {"LANG": "POSIX"}, "en"),
     (None, {"LANG": "de_DE.UTF-8"}, "en"),  # no German catalogue: English

@@ -72,7 +72,7 @@ def _argparse_words(lang: str) -> Iterator[None]:
     """argparse's own words ("usage:", "show this help message and exit", its errors) from our
     catalogue, under the context "argparse": argparse looks them up through its module-level
     gettext functions, which stand in for the process's own while the command runs."""
-    if lang == DEFAULT_LANGUAGE:
+    if lang == DEFAULT_LANGUAGE or not hasattr(argparse, "_"):  # a later argparse: English
         yield
         return
     catalogue = gettext_for(lang)

@@ -76,12 +76,17 @@ def available_languages() -> list[str]:
     return sorted(found)
 
 
+# Windows names its locales in words ("French_France.1252")
+_LANGUAGE_NAMES = {"french": "fr", "english": "en"}
+
+
 def _language_of(value: str) -> str | None:
     """"fr_FR.UTF-8" -> "fr"; "C", "POSIX" and empty -> None (no preference stated)."""
     tag = value.split(":")[0].split(".")[0].split("@")[0].replace("-", "_")
     if tag in ("", "C", "POSIX"):
         return None
-    return tag.split("_")[0].lower()
+    lang = tag.split("_")[0].lower()
+    return _LANGUAGE_NAMES.get(lang, lang)
 
 
 def resolve_language(requested: str | None, environ: Mapping[str, str]) -> str:
