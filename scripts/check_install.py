@@ -42,6 +42,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "src" / "crowdveil"
+# translation sources: what runs is the compiled catalogue (.mo, .qm), which the wheel must carry
+SOURCE_ONLY_SUFFIXES = {".po", ".pot", ".ts"}
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".tif", ".tiff"}
 # reported for each Python: the native libraries the install really resolved to
 VERSIONS_OF = ("numpy", "onnxruntime", "opencv-python-headless", "opencv-python",
@@ -173,14 +175,15 @@ def check_wheel(wheel: Path, package: Path = PACKAGE,
     """What the wheel lacks or gets wrong; empty when it is complete.
 
     Every file of the package (modules, the models/ folder's weights, licences and PROVENANCE.md,
-    data files) with the same bytes, every licence file pyproject names (under
-    .dist-info/licenses/), and no upper bound on Python.
+    data files; not translation sources) with the same bytes, every licence file pyproject names
+    (under .dist-info/licenses/), and no upper bound on Python.
     """
     problems: list[str] = []
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         files = sorted(p for p in package.rglob("*") if p.is_file()
-                       and "__pycache__" not in p.parts and p.suffix != ".pyc")
+                       and "__pycache__" not in p.parts
+                       and p.suffix not in SOURCE_ONLY_SUFFIXES | {".pyc"})
         if not any(p.parent.name == "models" for p in files):
             problems.append(f"no model files found in {package / 'models'}")
         for src in files:
