@@ -30,6 +30,7 @@ import json
 import platform
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -64,7 +65,28 @@ EXCLUDED_MODULES = (
     "pytest", "_pytest", "pytestqt", "hypothesis", "skimage", "scipy", "matplotlib",
     "mediapipe", "tensorflow", "jax", "jaxlib", "sounddevice", "IPython",
     "cx_Freeze", "PyInstaller", "setuptools", "pip", "wheel", "ruff", "onnx",
+    # crowdveil never opens a network connection: no TLS stack (_ssl, libssl) and no CA
+    # bundle (cx_Freeze's ssl hook adds share/certs.pem) travel with it
+    "ssl", "_ssl",
 )
+# Files inside the packages that nothing loads when crowdveil runs (checked with LD_DEBUG=files
+# on the samples and the window): test suites and their extension modules, C headers, type
+# stubs, numpy's build helpers, onnxruntime's model-conversion tools, Pillow's Tk glue (tkinter
+# is excluded), Qt's input drivers for embedded screens without a windowing system, and Qt's
+# image-format plugins (the window draws numpy buffers; photos are decoded by Pillow).
+# Glob patterns relative to the lib folder.
+RUNTIME_UNUSED = (
+    "numpy/tests", "numpy/*/tests", "numpy/*/*/tests", "numpy/_core/_simd.*",
+    "numpy/_core/_*_tests.*", "numpy/_core/include", "numpy/_core/lib", "numpy/f2py",
+    "numpy/distutils", "numpy/testing", "numpy/_pyinstaller", "numpy/conftest.*",
+    "onnxruntime/tools", "onnxruntime/transformers", "onnxruntime/quantization",
+    "onnxruntime/datasets", "onnxruntime/backend", "PIL/_imagingtk.*", "PIL/ImageTk.*",
+    "PySide6/Qt/plugins/generic", "PySide6/plugins/generic",
+    "PySide6/Qt/plugins/imageformats", "PySide6/plugins/imageformats",
+    "PySide6/include", "PySide6/typesystems", "PySide6/glue", "shiboken6/include",
+    "**/*.pyi", "**/py.typed",
+)
+
 # Package data crowdveil needs at run time (models, their licences, translations).
 DATA_SUFFIXES = (".onnx", ".txt", ".md", ".qm", ".mo", ".json")
 # The photo types the app opens, for the macOS document types and Windows associations.
@@ -114,6 +136,8 @@ def plan() -> dict[str, object]:
         "data_files": [str(p.relative_to(package)) for p in data_files(package)],
         "qt_modules": list(QT_MODULES_USED),
         "excluded_modules": [*EXCLUDED_MODULES, *unused_qt_modules()],
+        "left_out": list(RUNTIME_UNUSED),
+        "strip": sys.platform.startswith("linux"),
         "licence_texts": sorted(p.name for p in LICENCE_TEXTS.glob("*.txt")),
     }
 
@@ -227,6 +251,14 @@ def is_elf(path: Path) -> bool:
         return f.read(4) == b"\x7fELF"
 
 
+def runtime_unused(lib: Path) -> list[Path]:
+    """The files and folders under `lib` that match RUNTIME_UNUSED (outermost match only)."""
+    found: set[Path] = set()
+    for pattern in RUNTIME_UNUSED:
+        found.update(p for p in lib.glob(pattern) if not p.is_symlink())
+    return sorted(p for p in found if not any(parent in found for parent in p.parents))
+
+
 def prune(target: Path) -> list[str]:
     """Leave out what nothing in crowdveil loads; returns what was removed.
 
@@ -251,6 +283,7 @@ def prune(target: Path) -> list[str]:
     keep = {f"qtbase_{lang}.qm" for lang in languages}
     removed += [p for p in (qt / "translations").glob("*") if p.name not in keep]
     removed += [lib / "cv2" / "data", *(lib / "onnxruntime" / "capi").glob("libonnxruntime.so*")]
+    removed += runtime_unused(lib)
     for path in removed:
         if path.is_dir():
             shutil.rmtree(path)
@@ -275,6 +308,67 @@ def prune(target: Path) -> list[str]:
                 removed.append(p)
                 del needs[p]
     return [str(p.relative_to(target)) for p in removed]
+
+
+def load_segments_aligned(path: Path) -> bool:
+    """Whether the dynamic linker can map this ELF file: each PT_LOAD segment's file offset
+    and address agree modulo its alignment and the page size.
+
+    `strip` rewrites a file that auditwheel's patchelf has already grown (a moved dynamic
+    string table, an extra segment) without keeping that rule, and the result fails to load
+    with "ELF load command address/offset not page-aligned" (numpy's OpenBLAS did).
+    """
+    data = path.read_bytes()
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return False
+    wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    # e_phoff, then e_phentsize and e_phnum, at their ELF64 / ELF32 header offsets
+    (phoff,) = struct.unpack_from(order + ("Q" if wide else "I"), data, 0x20 if wide else 0x1C)
+    phentsize, phnum = struct.unpack_from(order + "HH", data, 0x36 if wide else 0x2A)
+    header = order + ("IIQQQQQQ" if wide else "IIIIIIII")
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        if at + struct.calcsize(header) > len(data):
+            return False
+        fields = struct.unpack_from(header, data, at)
+        # 64-bit: type, flags, offset, vaddr, ...; 32-bit: type, offset, vaddr, ..., flags, align
+        kind, offset, vaddr, align = ((fields[0], fields[2], fields[3], fields[7]) if wide else
+                                      (fields[0], fields[1], fields[2], fields[7]))
+        if kind == 1 and ((vaddr - offset) % max(align, 1) or (vaddr - offset) % 4096):
+            return False
+    return True
+
+
+def strip_binaries(target: Path, strip: str | None = None) -> tuple[int, list[str]]:
+    """Linux: drop symbol tables and debug sections from every ELF file in the bundle.
+
+    The dynamic symbols the linker and Python's import use stay (--strip-unneeded), so the code
+    that runs is the same; a stripped copy that would no longer load is thrown away and the
+    original kept. Returns the bytes saved and the files kept unstripped for that reason.
+    Not on macOS (stripping breaks code signatures) or Windows (no ELF; PE files carry no
+    symbol tables to speak of).
+    """
+    strip = strip or shutil.which("strip")
+    if not sys.platform.startswith("linux") or strip is None:
+        return 0, []
+    saved, kept = 0, []
+    for path in sorted(target.rglob("*")):
+        if path.is_symlink() or not path.is_file() or not is_elf(path):
+            continue
+        stripped = path.with_name(path.name + ".stripped")
+        done = subprocess.run([strip, "--strip-unneeded", "-o", str(stripped), str(path)],
+                              capture_output=True)
+        before = path.stat().st_size
+        if (done.returncode == 0 and stripped.stat().st_size < before
+                and load_segments_aligned(stripped)):
+            shutil.copymode(path, stripped)
+            stripped.replace(path)
+            saved += before - path.stat().st_size
+        else:
+            if done.returncode == 0 and stripped.stat().st_size < before:
+                kept.append(str(path.relative_to(target)))
+            stripped.unlink(missing_ok=True)
+    return saved, kept
 
 
 # --- licences -------------------------------------------------------------------------------
@@ -506,6 +600,8 @@ def main(argv: Iterable[str] | None = None) -> int:
                         help="print what the bundle would carry (JSON) and build nothing")
     parser.add_argument("--no-check", action="store_true",
                         help="skip running the built executables")
+    parser.add_argument("--no-strip", action="store_true",
+                        help="keep the symbol tables of the libraries (Linux strips them)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.plan:
         print(json.dumps(plan(), indent=2))
@@ -516,14 +612,22 @@ def main(argv: Iterable[str] | None = None) -> int:
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as work:
         build_cx_freeze(target, Path(work))
+    sizes = {"frozen": folder_size(target)}
     removed = prune(target)
+    sizes["pruned"] = folder_size(target)
     carried = carry_xcb(target)
+    kept_unstripped: list[str] = []
+    if not args.no_strip:
+        _, kept_unstripped = strip_binaries(target)
+        sizes["stripped"] = folder_size(target)
     shutil.copytree(REPO / "samples", target / "samples",
                     ignore=shutil.ignore_patterns("*.py", "*.json"))
     summary = collect_licences(target, carried)
     build_seconds = round(time.monotonic() - start, 1)
     report = {"bundle": str(target), "build_seconds": build_seconds,
               "size_mb": round(folder_size(target) / 1e6, 1), "pruned": len(removed),
+              "size_mb_by_step": {k: round(v / 1e6, 1) for k, v in sizes.items()},
+              "kept_unstripped": kept_unstripped,
               "components": len(summary["components"]), "gpl_libraries": summary["gpl_libraries"]}
     if not args.no_check and not MACOS and not WINDOWS:
         report.update(check(target))
