@@ -5,9 +5,14 @@ the entry points it freezes. The full build (about 15 s plus a fresh venv) is ru
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "build_app.py"
@@ -34,6 +39,10 @@ def test_plan_lists_both_executables_every_model_and_no_unused_qt() -> None:
     assert {"mediapipe", "tensorflow", "jax", "pytest"} <= excluded
     assert {"PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtNetwork"} & excluded
     assert not {f"PySide6.{m}" for m in ("QtCore", "QtGui", "QtWidgets")} & excluded
+    # no network at run time: no TLS stack in the bundle
+    assert {"ssl", "_ssl"} <= excluded
+    assert {"numpy/*/tests", "PySide6/Qt/plugins/imageformats"} <= set(plan["left_out"])
+    assert plan["strip"] == sys.platform.startswith("linux")
 
 
 def fake_bundle(tmp_path: Path, *, x265: bool) -> Path:
@@ -89,3 +98,118 @@ def test_frozen_entry_points_run_crowdveil_not_themselves(tmp_path: Path) -> Non
                               text=True, timeout=60, cwd=tmp_path, env=env)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.startswith(prog), proc.stdout
+
+
+def touch(path: Path, data: bytes = b"") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_prune_leaves_out_tests_and_unused_plugins_but_not_what_runs(tmp_path: Path) -> None:
+    target = tmp_path / "crowdveil"
+    lib = target / "lib"
+    so = ".cpython-311-x86_64-linux-gnu.so"
+    kept = [touch(lib / p) for p in (
+        f"numpy/_core/_multiarray_umath{so}", "numpy/_core/numeric.pyc",
+        f"numpy/linalg/_umath_linalg{so}", "numpy/random/mtrand.pyc",
+        "onnxruntime/capi/onnxruntime_pybind11_state.so", "onnxruntime/__init__.pyc",
+        f"PIL/_imaging{so}", "PIL/Image.pyc", "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+        "crowdveil/models/centerface.onnx", "crowdveil/cli.pyc")]
+    dropped = [touch(lib / p) for p in (
+        "numpy/_core/tests/test_numeric.pyc", "numpy/linalg/tests/test_linalg.pyc",
+        f"numpy/_core/_simd{so}", f"numpy/_core/_multiarray_tests{so}",
+        f"numpy/_core/_umath_tests{so}", "numpy/_core/include/numpy/ndarrayobject.h",
+        "numpy/__init__.pyi", "onnxruntime/transformers/machine_info.pyc",
+        "onnxruntime/quantization/quantize.pyc", f"PIL/_imagingtk{so}",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/plugins/generic/libqevdevtouchplugin.so",
+        "PySide6/Qt/plugins/platforms/libqeglfs.so", "cv2/data/haarcascade_frontalface.xml")]
+    removed = set(build_app.prune(target))
+    assert [p for p in kept if not p.exists()] == []
+    assert [p for p in dropped if p.exists()] == []
+    assert "lib/numpy/_core/tests" in removed and "lib/PySide6/Qt/plugins/imageformats" in removed
+
+
+def first_load_header(data: bytes) -> int:
+    """Offset of the first PT_LOAD program header of a little-endian ELF64 file."""
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    entsize, count = struct.unpack_from("<HH", data, 0x36)
+    for i in range(count):
+        if struct.unpack_from("<I", data, phoff + i * entsize)[0] == 1:
+            return phoff + i * entsize
+    raise AssertionError("no PT_LOAD segment")
+
+
+def a_pillow_extension() -> Path:
+    import PIL
+
+    found = sorted(Path(PIL.__file__).parent.glob("_imagingmorph*.so"))
+    assert found, "Pillow's _imagingmorph extension module"
+    return found[0]
+
+
+def needs_strip() -> None:
+    if sys.platform != "linux" or sys.byteorder != "little":
+        pytest.skip("the bundle is stripped on Linux only")
+    if shutil.which("strip") is None:
+        # binutils comes with any compiler; CI has it and must not skip
+        if os.environ.get("CI"):
+            pytest.fail("strip (binutils) not found")
+        pytest.skip("needs strip from binutils")
+
+
+def test_a_library_whose_segments_are_misaligned_is_seen_as_unloadable(tmp_path: Path) -> None:
+    needs_strip()
+    good = a_pillow_extension().read_bytes()
+    assert build_app.load_segments_aligned(touch(tmp_path / "good.so", good))
+    # what strip did to numpy's patchelf-grown OpenBLAS: a segment's file offset no longer
+    # matches its address modulo the page size
+    bad = bytearray(good)
+    at = first_load_header(good) + 8
+    (offset,) = struct.unpack_from("<Q", bad, at)
+    struct.pack_into("<Q", bad, at, offset + 0x98)
+    assert not build_app.load_segments_aligned(touch(tmp_path / "bad.so", bytes(bad)))
+    assert not build_app.load_segments_aligned(touch(tmp_path / "text.so", b"not an ELF"))
+
+
+def test_stripped_libraries_still_import_and_a_broken_strip_keeps_the_original(
+    tmp_path: Path,
+) -> None:
+    needs_strip()
+    source = a_pillow_extension()
+    target = tmp_path / "crowdveil"
+    module = touch(target / "lib" / source.name, source.read_bytes())
+    touch(target / "lib" / "notes.txt", b"not an ELF file")
+    saved, kept = build_app.strip_binaries(target)
+    assert kept == [] and 0 < saved == source.stat().st_size - module.stat().st_size
+    assert (target / "lib" / "notes.txt").read_bytes() == b"not an ELF file"
+    load = ("import importlib.machinery as m, importlib.util as u, sys; "
+            "spec = u.spec_from_file_location('_imagingmorph', sys.argv[1]); "
+            "mod = u.module_from_spec(spec); spec.loader.exec_module(mod); "
+            "print(callable(mod.apply))")
+    ran = subprocess.run([sys.executable, "-c", load, str(module)], capture_output=True,
+                         text=True, timeout=60)
+    assert ran.stdout.strip() == "True", ran.stderr
+
+    # a strip that writes a smaller file the loader would refuse: the original stays
+    broken = touch(target / "lib" / "other" / source.name, source.read_bytes())
+    fake = tmp_path / "bad-strip"
+    fake.write_text(f"""#!{sys.executable}
+import struct, sys
+out, src = sys.argv[sys.argv.index("-o") + 1], sys.argv[-1]
+data = bytearray(open(src, "rb").read()[:-64])
+at = {first_load_header(source.read_bytes()) + 8}
+struct.pack_into("<Q", data, at, struct.unpack_from("<Q", data, at)[0] + 0x98)
+open(out, "wb").write(bytes(data))
+""")
+    fake.chmod(0o755)
+    stripped_once = module.read_bytes()
+    saved, kept = build_app.strip_binaries(target, strip=str(fake))
+    assert saved == 0
+    assert kept == [str(module.relative_to(target)), str(broken.relative_to(target))]
+    assert broken.read_bytes() == source.read_bytes()
+    assert module.read_bytes() == stripped_once
+    assert not list(target.rglob("*.stripped"))
