@@ -343,6 +343,7 @@ def run_tests(py: Path, here: Path, pytest_args: list[str]) -> str:
     took = time.monotonic() - started
     summary = next((s.strip("= ") for s in reversed(proc.stdout.splitlines())
                     if re.search(r"\d+ (passed|failed|error)", s)), "no summary line")
+    summary = re.sub(r" in [\d.]+s( \(.*\))?$", "", summary)  # our own time is printed
     if proc.returncode:
         raise CheckFailed(f"tests exited {proc.returncode} ({summary}), log {here}/pytest.log:\n"
                           + tail(proc.stdout, 25))
