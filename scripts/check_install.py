@@ -228,7 +228,7 @@ print(json.dumps(out))
 
 
 def check_python(version: str, wheel: Path, work: Path, *, tests: bool, measure: bool,
-                 pytest_args: list[str]) -> Result:
+                 pytest_args: list[str], extras: list[str] | None = None) -> Result:
     result = Result(version)
     exe = find_python(version)
     if exe is None:
@@ -244,7 +244,8 @@ def check_python(version: str, wheel: Path, work: Path, *, tests: bool, measure:
         if proc.returncode:
             raise CheckFailed("venv failed:\n" + tail(proc.stdout))
         py = venv / "bin" / "python"
-        target = f"{wheel}[test]" if tests else str(wheel)
+        wanted = sorted(set(extras or []) | ({"test"} if tests else set()))
+        target = f"{wheel}[{','.join(wanted)}]" if wanted else str(wheel)
         pip = [str(py), "-m", "pip", "install", "--disable-pip-version-check"]
         if measure:
             pip += ["--no-cache-dir", "-v", "--report", str(here / "pip-report.json")]
@@ -356,18 +357,27 @@ _UNITS = {"kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "bytes": 1.0}
 
 
 def describe_download(log: str, venv: Path) -> str:
-    """Total of pip's 'Downloading NAME (SIZE)' lines, the packages fetched in more than one
-    version (pip backtracking), and the venv's size on disk."""
+    """What a first install fetches: pip's 'Downloading NAME (SIZE)' lines, plus the files it took
+    from a local mirror ('Processing /path/NAME.whl': a user without one downloads them), the
+    packages fetched in more than one version (pip backtracking), and the venv's size on disk."""
     total, files = 0.0, 0
     versions: dict[str, set[str]] = {}
-    pattern = re.compile(r"Downloading (\S+?)(?:-(\d[^-]*))?-\S*[ \t]+\(([\d.]+) "
-                         r"(kB|KB|MB|GB|bytes)\)")
+    remote = re.compile(r"Downloading (\S+?)(?:-(\d[^-]*))?-\S*[ \t]+\(([\d.]+) "
+                        r"(kB|KB|MB|GB|bytes)\)")
+    local = re.compile(r"^\s*Processing (/\S+\.(?:whl|tar\.gz|zip))")
     for line in log.splitlines():
-        found = pattern.search(line)
-        if found is None:
+        if found := remote.search(line):
+            name, ver, size, unit = found.groups()
+            total += float(size) * _UNITS[unit]
+        elif (found := local.search(line)) and Path(found.group(1)).is_file():
+            path = Path(found.group(1))
+            if path.name.startswith("crowdveil-"):  # our own wheel, not a download
+                continue
+            name, _, rest = path.name.partition("-")
+            ver = rest.split("-")[0] or None
+            total += path.stat().st_size
+        else:
             continue
-        name, ver, size, unit = found.groups()
-        total += float(size) * _UNITS[unit]
         files += 1
         versions.setdefault(name.lower().replace("-", "_"), set()).add(ver or "?")
     backtracked = {n: len(v) for n, v in versions.items() if len(v) > 1}
@@ -390,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measure", action="store_true",
                         help="install with an empty pip cache and report the download and the "
                              "venv size (slow: downloads everything)")
+    parser.add_argument("--extras", default="", metavar="A,B",
+                        help="install these extras too (e.g. gui, to measure the app's install)")
     parser.add_argument("--wheel", type=Path, help="check this wheel instead of building one")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -420,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
         for version in versions:
             result = check_python(version, wheel, work, tests=args.tests, measure=args.measure,
-                                  pytest_args=args.pytest_arg)
+                                  pytest_args=args.pytest_arg,
+                                  extras=[e for e in args.extras.split(",") if e])
             print(result.line(), flush=True)
             failed |= not result.ok
     finally:
