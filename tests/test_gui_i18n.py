@@ -178,6 +178,23 @@ def test_lang_and_the_language_menu_override_the_system(qtbot, make_window, loca
     assert locale_env("C.UTF-8") == "en"
 
 
+def test_the_apps_help_is_in_the_windows_language_and_needs_no_display(
+        locale_env, capsys):
+    locale_env("fr_FR.UTF-8")  # sets LANG, keeps the menu's choice out of the way
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"utilisation{messages.NBSP}: crowdveil-gui")
+    assert "photos ou dossiers à ouvrir" in out and "afficher cette aide et quitter" in out
+    assert "photos or folders" not in out and "show this help" not in out
+    locale_env("C.UTF-8")
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: crowdveil-gui") and "photos or folders to open" in out
+
+
 # --- the catalogues -------------------------------------------------------------------------
 
 

@@ -90,6 +90,8 @@ def test_a_photo_changed_on_disk_after_its_check_is_refused_and_checked_again(
     rows = {Path(r.input).name: r for r in window.results}
     assert rows["1.jpg"].status == "error"
     assert "changed on disk since it was checked" in rows["1.jpg"].error
+    # the report keeps a language-independent code for it, like every core error
+    assert rows["1.jpg"].error_message.code == "app.changed"
     assert not (out / "1.jpg").exists()
     assert all(rows[f"{n}.jpg"].status == "ok" for n in range(8) if n != 1)
     # checked again, so the user reviews the picture that is now in the file
@@ -146,6 +148,8 @@ def test_skip_existing_never_replaces_a_file_crowdveil_did_not_write_and_says_so
     item = window.model.items[0]
     assert item.status is Status.EXPORT_FAILED
     assert "not written by crowdveil" in describe(item.error)
+    refused = [r for r in window.results if r.status == "error"]
+    assert [r.error_message.code for r in refused] == ["app.foreign"]
 
 
 # --- item 8: decoding, detection and export in worker processes, with the time limit ---------

@@ -229,6 +229,17 @@ ENGLISH: dict[str, Entry] = {
     "cli.summary.errors": ("{n} error", "{n} errors"),
     "cli.summary.line": "crowdveil: {parts}",
     "cli.summary.separator": ", ",
+    # -- gui/app.py and the app's report rows (the window's own strings are Qt's: gui/i18n) --
+    "app.description": "Review and export photos with every face hidden.",
+    "app.help.paths": "photos or folders to open",
+    "app.help.timeout": "stop checking or exporting a photo after this long (default: "
+    "{value:g}); 0 for no limit",
+    "app.help.lang": "language of the window: {choices} (default: the Language menu's choice, "
+    "else the system's)",
+    "app.changed": "the file changed on disk since it was checked (rotated, edited or "
+    "replaced); not exported: it is being checked again, review it before exporting",
+    "app.foreign": "not exported: {file} exists and was not written by crowdveil; the copy "
+    "there is not this photo's current version (Replace writes over it)",
 }
 
 # argparse's own words (Python 3.10-3.12), translated under the context "argparse".

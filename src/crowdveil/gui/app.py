@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..batch import DEFAULT_TIMEOUT_S
+from ..cli import _argparse_words, _requested_language
 from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
+from ..messages import text
 from . import language
 from .main_window import MainWindow
 
@@ -23,22 +25,29 @@ _IMPORTED = time.monotonic()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="crowdveil-gui",
-                                     description="Review and export photos with every face hidden.")
-    parser.add_argument("paths", nargs="*", type=Path, help="photos or folders to open")
+    """The options, with the help (and argparse's own words) in the window's language."""
+    lang = language.choose(_requested_language(argv))
+    with _argparse_words(lang):
+        return _parser(lang).parse_args(argv)
+
+
+def _parser(lang: str) -> argparse.ArgumentParser:
+    def h(code: str, **values: object) -> str:
+        return text(code, lang, **values)  # type: ignore[arg-type]
+
+    parser = argparse.ArgumentParser(prog="crowdveil-gui", description=h("app.description"))
+    parser.add_argument("paths", nargs="*", type=Path, help=h("app.help.paths"))
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help="face detector threshold (lower finds more)")
-    parser.add_argument("--paranoid", action="store_true",
-                        help="lower thresholds, for the densest crowds")
+                        help=h("cli.help.threshold", value=DEFAULT_THRESHOLD))
+    parser.add_argument("--paranoid", action="store_true", help=h("cli.help.paranoid"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
-                        help="stop checking or exporting a photo after this long (default: "
-                             "%(default)g); 0 for no limit")
+                        help=h("app.help.timeout", value=DEFAULT_TIMEOUT_S))
     # the app bundle's check: open the window, say how long that took, close
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--lang", choices=sorted(language.LANGUAGES),
-                        help="language of the window (default: the Language menu's choice, "
-                             "else the system's)")
-    return parser.parse_args(argv)
+    choices = sorted(language.LANGUAGES)
+    parser.add_argument("--lang", choices=choices,
+                        help=h("app.help.lang", choices=", ".join(choices)))
+    return parser
 
 
 def build_window(argv: list[str], detector_factory: Callable[[], Detector] | None = None
@@ -78,6 +87,7 @@ def _smoke_test(app: QApplication, window: MainWindow) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)  # before Qt starts: --help and a bad option need no display
     # Crisp on fractional-scaling screens (125 %, 150 %): no rounding of the scale factor.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -85,10 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("crowdveil")
     app.setApplicationDisplayName("crowdveil")
     app.setApplicationVersion(__version__)
-    language.install(language.choose(parse_args(argv).lang))
+    language.install(language.choose(args.lang))
     window = build_window(argv)
     window.show()
-    if parse_args(argv).smoke_test:
+    if args.smoke_test:
         return _smoke_test(app, window)
     return app.exec()
 

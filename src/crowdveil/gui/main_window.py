@@ -37,6 +37,7 @@ from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import Detector, DetectorSettings
 from ..errors import CrowdveilError
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
+from ..messages import msg
 from ..pipeline import FileResult, display_path
 from ..record import Record, settings_key
 from ..redact import METHODS, redact
@@ -696,9 +697,7 @@ class MainWindow(QMainWindow):
                               width=i.width, height=i.height) for i, _, p in current]
         refused = [(i, FileResult(
             display_path(i.path), output=display_path(p), status="error",
-            error=f"not exported: {display_path(p)} exists and was not written by crowdveil; "
-                  "the copy there is not this photo's current version (Replace writes over "
-                  "it)")) for i, _, p in foreign]
+            error_message=msg("app.foreign", file=display_path(p)))) for i, _, p in foreign]
         kept = [j for j in jobs if j not in current and j not in foreign]
         return kept, skipped, refused, answer
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from ..messages import msg
 from ..pipeline import FileResult, error_row
 from ..write_clean import remove_stale_temps
 from .isolation import Provider
 from .photo_list import PhotoItem
 from .tasks import Changed, Checked, CheckTask, ExportTask, Pixels, PixelsTask
 
-CHANGED = ("the file changed on disk since it was checked (rotated, edited or replaced); "
-           "not exported: it is being checked again, review it before exporting")
+CHANGED = msg("app.changed")
 
 
 @dataclass
