@@ -2,6 +2,7 @@
 """Build crowdveil's wheel and prove it works where a user installs it, with no source tree around.
 
     python3 scripts/check_install.py                       # the Python running this script
+    python3 scripts/check_install.py --python 3.10 3.11 3.12 3.13
     python3 scripts/check_install.py --python 3.10 --python 3.13 --tests
     python3 scripts/check_install.py --python 3.11 --measure   # first install: download, venv
 
@@ -393,8 +394,9 @@ def describe_download(log: str, venv: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--python", action="append", metavar="X.Y",
-                        help="a Python version to install into (repeatable; default: this one)")
+    parser.add_argument("--python", action="extend", nargs="+", metavar="X.Y",
+                        help="Python versions to install into (--python 3.10 3.13, or repeated; "
+                             "default: the one running this script)")
     parser.add_argument("--tests", action="store_true",
                         help="also run the test suite against the installed wheel")
     parser.add_argument("--measure", action="store_true",
