@@ -301,7 +301,7 @@ def test_progress_says_what_it_does_before_the_first_photo(monkeypatch: pytest.M
 def _problem_batch(tmp_path: Path) -> list[Path]:
     folder = tmp_path / "in"
     folder.mkdir(parents=True)
-    (folder / "clip.mp4").write_bytes(b"\x00" * 16)
+    (folder / "clip.avi").write_bytes(b"\x00" * 16)
     return [tmp_path / "jane-doe-missing.jpg", folder]
 
 
@@ -325,7 +325,7 @@ def test_report_codes_are_the_same_in_both_languages(
     assert codes(fr) == codes(en) == [
         ("error", "batch.no_such_file", None),
         ("skipped", "batch.not_read",
-         {"code": "walk.not_a_photo", "values": {"kind": ".mp4"}}),
+         {"code": "walk.not_a_photo", "values": {"kind": ".avi"}}),
     ]
     assert fr["files"][0]["error"] == "fichier introuvable"
     assert en["files"][0]["error"] == "no such file"
@@ -391,9 +391,10 @@ def test_messages_cross_the_worker_pool() -> None:
 
 # -- the catalogue -------------------------------------------------------------------------------
 
-CORE = [p for p in PACKAGE.glob("*.py") if p.name not in ("english.py", "messages.py")]
+CORE = [p for p in [*PACKAGE.glob("*.py"), *PACKAGE.glob("formats/*.py")]
+        if p.name not in ("english.py", "messages.py")]
 _CODE = re.compile(r"^(os|error|load|note|verify|write|record|pool|batch|walk|report|finding|"
-                   r"exif|date|cli|app)\.[a-z0-9_.]+$")
+                   r"exif|date|cli|app|video)\.[a-z0-9_.]+$")
 _NOT_CODES = {"record.key"}  # a file name that looks like a code
 # Where a sentence would go straight to the user: these must be given codes, never words.
 _USER_FACING_CALLS = {"print", "LoadError", "WriteError", "VerifyError", "CrowdveilError",

@@ -14,16 +14,22 @@ from pathlib import Path
 
 from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, internal_message
+from .errors import CrowdveilError, LoadError, WriteError, internal_message
+from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
-from .pipeline import FileResult, Options, analyse, display_path, error_row, export
+from .pipeline import FileResult, Options, _same_file, analyse, display_path, error_row, export
 from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401
-from .record import Record, digest_bytes, settings_key
+from .record import Record, digest_bytes, file_digest, settings_key
 from .walk import walk_folder
 from .write_clean import SUFFIX, remove_stale_temps
 
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
+# A clip's timeout is DEFAULT_TIMEOUT_S per this many bytes of it (a 1080p phone clip holds
+# ~2 MB a second, 60 frames: 5 s a frame, far more than detection takes); decided from the
+# size so that planning never decodes a clip.
+VIDEO_BYTES_PER_TIMEOUT = 2 * 1024 * 1024
+OUTPUT_SUFFIXES = (*SUFFIX.values(), VIDEO_OUTPUT_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Job:
     record_root: Path | None = None  # the output folder whose record says what we wrote
     renamed: bool = False  # --rename: a random name, so resume looks the photo up by digest
     key: str = ""  # what decides the output's pixels (record.settings_key); set by `run`
+    weight: float = 1.0  # the job's timeout is this many times the batch's (long clips)
 
 
 @dataclass
@@ -46,7 +53,7 @@ def _walk(folder: Path, skip: Path | None, problems: list[FileResult]) -> Iterat
     """Photos under `folder`; refused links become problems, pictures and videos of types we
     do not read get a `skipped` row (they are neither cleaned nor copied), other files are
     passed over."""
-    for entry in walk_folder(folder, skip):
+    for entry in walk_folder(folder, skip, videos=True):
         if entry.reason is None:
             yield entry.path
         elif entry.problem:
@@ -102,8 +109,18 @@ def plan_sources(
             base = outdir / rel.parent / f"{stem}_{n}"
             n += 1
         taken.add(_fold(base))
-        jobs.append(Job(source, base, resume=resume, record_root=outdir, renamed=rename))
+        jobs.append(Job(source, base, resume=resume, record_root=outdir, renamed=rename,
+                        weight=_weight(source)))
     return jobs
+
+
+def _weight(source: Path) -> float:
+    if source.suffix.lower() not in VIDEO_SUFFIXES:
+        return 1.0
+    try:
+        return max(1.0, source.stat().st_size / VIDEO_BYTES_PER_TIMEOUT)
+    except OSError:
+        return 1.0
 
 
 def _fold(path: Path) -> str:
@@ -119,7 +136,7 @@ def _collides(base: Path, taken: set[str], inputs: set[str]) -> bool:
     if _fold(base) in taken:
         return True
     # never write beside an input under its own name, whatever suffix the output gets
-    for s in SUFFIX.values():
+    for s in OUTPUT_SUFFIXES:
         try:
             if _fold(base.with_name(base.name + s).resolve()) in inputs:
                 return True
@@ -137,7 +154,7 @@ def output_folders(jobs: Iterable[Job]) -> set[Path]:
 
 def _existing_outputs(job: Job) -> list[Path]:
     found = []
-    for s in SUFFIX.values():
+    for s in OUTPUT_SUFFIXES:
         path = job.target_base.with_name(job.target_base.name + s)
         try:
             if os.path.lexists(path):
@@ -171,6 +188,8 @@ def _already_done(job: Job, record: Record, digest: str) -> FileResult | None:
 def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
     """Resume check, then the whole pipeline; never raises for a bad file."""
     try:
+        if job.source.suffix.lower() in VIDEO_SUFFIXES:
+            return process_video_job(job, detector, options)
         data = read_input(job.source, options.max_pixels)
         record = Record(job.record_root) if job.record_root is not None else None
         if record is not None and job.resume and not options.overwrite:
@@ -186,6 +205,46 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
         return error_row(job.source, msg("error.no_memory"))
     except Exception as exc:  # a bug must cost one file, not the batch
         return error_row(job.source, internal_message(exc))
+
+
+def process_video_job(job: Job, detector: Detector, options: Options) -> FileResult:
+    """A clip as one job: resume check, then detect, track, redact, write and verify."""
+    from .formats import video  # PyAV is imported only when a batch holds a clip
+
+    digest = file_digest(job.source)
+    if digest is None:
+        raise LoadError("load.not_regular")
+    # a clip cleaned without its sound is not the one asked for with it, and the other way
+    job = replace(job, key=f"{job.key}+audio" if options.keep_audio else job.key)
+    record = Record(job.record_root) if job.record_root is not None else None
+    if record is not None and job.resume and not options.overwrite:
+        done = _already_done(job, record, digest)
+        if done is not None:
+            return done
+    target = job.target_base.with_name(job.target_base.name + VIDEO_OUTPUT_SUFFIX)
+    if _same_file(target, job.source):
+        raise WriteError("write.replaces_input", file=display_path(target))
+    overwrite = options.overwrite
+    if not overwrite and os.path.lexists(target) and job.resume:
+        if record is None or not record.wrote(target):
+            raise WriteError("write.not_ours", file=display_path(target))
+        overwrite = True
+
+    def check(written: Path, width: int, height: int) -> None:
+        if record is not None:  # before the rename: an output never exists unrecorded
+            record.add(target, video.file_digest(written), digest, job.key, width, height)
+
+    clip = video.process_clip(job.source, target, detector, method=options.method,
+                              keep_audio=options.keep_audio, overwrite=overwrite, check=check)
+    notes = [msg("video.done", frames=clip.frames, faces=clip.faces, regions=clip.regions,
+                 fps=round(clip.fps, 1))]
+    if clip.audio_kept:
+        notes.append(msg("video.voices_kept"))
+    return FileResult(display_path(job.source), output=display_path(target), width=clip.width,
+                      height=clip.height, metadata_found=list(clip.findings),
+                      note_messages=notes,
+                      video={"frames": clip.frames, "faces": clip.faces,
+                             "regions": clip.regions, "seconds": round(clip.seconds, 2)})
 
 
 def batch_key(options: Options, settings: DetectorSettings) -> str:

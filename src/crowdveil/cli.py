@@ -15,14 +15,14 @@ from pathlib import Path
 from . import __version__, report
 from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings
-from .errors import CrowdveilError, os_reason, printable
+from .errors import CrowdveilError, LoadError, os_reason, printable
+from .formats import VIDEO_SUFFIXES
 from .load import DEFAULT_MAX_PIXELS
 from .messages import (
     DEFAULT_LANGUAGE,
     Message,
     available_languages,
     gettext_for,
-    msg,
     ngettext,
     render,
     resolve_language,
@@ -31,6 +31,7 @@ from .messages import (
 )
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .redact import METHODS
+from .reveal import Finding
 from .write_clean import check_output_folder, remove_stale_temps
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -110,6 +111,7 @@ def _parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     p.add_argument("--report-details", action="store_true", help=h("cli.help.report_details"))
     p.add_argument("--rename", action="store_true", help=h("cli.help.rename"))
     p.add_argument("--overwrite", action="store_true", help=h("cli.help.overwrite"))
+    p.add_argument("--keep-audio", action="store_true", help=h("cli.help.keep_audio"))
     p.add_argument("--no-resume", dest="resume", action="store_false",
                    help=h("cli.help.no_resume"))
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
@@ -139,20 +141,30 @@ def _inspect_files(files: list[Path], lang: str = DEFAULT_LANGUAGE) -> int:
     for path in files:
         name = display_path(path)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            reason = msg("load.cannot_read", reason=os_reason(exc))
+            found = _inspect_one(path)
+        except CrowdveilError as exc:
             print(printable(text("cli.line.file_error", lang, file=name,
-                                 detail=render(reason, lang))), file=sys.stderr)
+                                 detail=render(exc.message, lang))), file=sys.stderr)
             status = EXIT_FAILED
             continue
-        found = inspect_bytes(data)
         print(printable(text("cli.line.inspect_heading", lang, file=name)))
         for f in found:  # metadata text is the photo's, not ours: never let it drive the terminal
             print(printable(f"  - {render(f.message, lang)}"))
         if not found:
             print(f"  {text('cli.inspect.nothing', lang)}")
     return status
+
+
+def _inspect_one(path: Path) -> list[Finding]:
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        from .formats import video  # PyAV only when a clip is inspected
+
+        return video.findings(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError("load.cannot_read", reason=os_reason(exc)) from exc
+    return inspect_bytes(data)
 
 
 class _Progress:
@@ -291,7 +303,8 @@ def _main(argv: list[str], lang: str) -> int:
     if args.report_details and not args.report:
         parser.error(text("cli.bad.details", lang))
     options = Options(method=args.method, quality=args.quality,
-                      max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite)
+                      max_pixels=int(args.max_megapixels * 1e6), overwrite=args.overwrite,
+                      keep_audio=args.keep_audio)
     batch = plan(args.paths, args.output, rename=args.rename, resume=args.resume)
     # Now, not after a long batch: an output folder that cannot take a file, or a report
     # that cannot be written, would otherwise be found once every photo has been searched.

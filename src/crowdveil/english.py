@@ -240,6 +240,38 @@ ENGLISH: dict[str, Entry] = {
     "replaced); not exported: it is being checked again, review it before exporting",
     "app.foreign": "not exported: {file} exists and was not written by crowdveil; the copy "
     "there is not this photo's current version (Replace writes over it)",
+    # -- formats/video.py: clips ------------------------------------------------------------------
+    "video.unreadable": "cannot read video: {detail}",
+    "video.no_video": "the file holds no video track",
+    "video.no_frames": "the video holds no frame that can be decoded",
+    "video.damaged": "cannot decode video: the file is incomplete or damaged (it may not have "
+    "finished copying) ({detail})",
+    "video.frames_missing": "cannot decode video: the file is incomplete or damaged (it may not "
+    "have finished copying): {n} of its {expected} frames can be read",
+    "video.changed": "the video changed while it was cleaned ({n} frames on the second reading, "
+    "{expected} on the first): not written",
+    "video.odd_size": "video is {width:d}x{height:d}: an H.264 video cannot keep an odd width "
+    "or height exactly, not cleaned",
+    "video.bad_box": "written video has a damaged {box} box",
+    "video.box": "written video holds a {box} box",
+    "video.dated": "written video keeps a date in its {box} box",
+    "video.kept_text": "written video still holds the input's metadata text",
+    "video.streams": "written video holds other tracks than expected ({streams})",
+    "video.metadata": "written video holds metadata tags",
+    "video.size": "written video is {width:d}x{height:d}, not the input's size",
+    "video.frames": "written video has {n} frames, not {expected}",
+    "video.done": "{frames} frames, {faces} faces followed, {regions} regions destroyed, "
+    "{fps:.1f} frames per second",
+    "video.voices_kept": "the sound track was kept (--keep-audio): voices, names and chants "
+    "in it can identify people",
+    "video.finding_gps": "GPS position {position} (where the video was filmed)",
+    "video.finding_device": "Device: {value}",
+    "video.finding_date": "Date: {value}",
+    "video.finding_text": "Tag {name}: {value}",
+    "video.finding_audio": "Sound track ({seconds:.1f} s: voices, names, chants)",
+    "video.finding_track": "Extra {kind} track (data, subtitles, chapters or a GPS track)",
+    "cli.help.keep_audio": "keep the sound of videos (re-encoded, without metadata); by default "
+    "it is removed, since voices identify people",
 }
 
 # argparse's own words (Python 3.10-3.12), translated under the context "argparse".

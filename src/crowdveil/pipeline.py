@@ -40,6 +40,7 @@ class Options:
     quality: int = DEFAULT_QUALITY
     max_pixels: int = DEFAULT_MAX_PIXELS
     overwrite: bool = False
+    keep_audio: bool = False  # videos: keep the sound (re-encoded, no tags); else it is removed
 
 
 Stages = dict[str, float]  # seconds spent per pipeline stage, for benchmarks and profiling
@@ -93,6 +94,7 @@ class FileResult:
     # The same as data (code + values), for the user's language and the report's codes
     error_message: Message | None = None
     note_messages: list[Message] = field(default_factory=list)  # what to know about the output
+    video: dict | None = None  # a clip's frames, faces followed and regions destroyed (counts)
 
     def __post_init__(self) -> None:
         if self.error_message is not None and self.error is None:

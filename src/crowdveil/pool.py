@@ -292,7 +292,8 @@ class WorkerPool:
             self._on_done(ticket, error_row(job.source, internal_message(exc)))
             return
         w.job, w.ticket = job, ticket
-        w.deadline = time.monotonic() + self.timeout if self.timeout else None
+        weight = float(getattr(job, "weight", 1.0))  # a long clip gets its length's time
+        w.deadline = time.monotonic() + self.timeout * weight if self.timeout else None
         if self._on_start is not None:
             self._on_start(ticket)
 

@@ -133,6 +133,8 @@ def row(
         "notes": [_scrub(render(n, lang), secrets) for n in notes],
         "note_codes": [n.to_json() for n in notes],
     }
+    if result.video is not None:  # a clip: its regions are counted, not listed frame by frame
+        body["video"] = dict(result.video)
     if details:
         body["metadata_details"] = [render(f.message, lang) for f in found]
         body["metadata_codes"] = [{"kind": f.kind, **f.message.to_json()} for f in found]

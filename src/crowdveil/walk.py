@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .formats import VIDEO_SUFFIXES
 from .load import SUPPORTED_SUFFIXES
 from .messages import Message, msg
 
@@ -23,7 +24,7 @@ LINK_OUTSIDE = msg("walk.link_outside")
 UNREAD_PICTURES = frozenset({
     ".gif", ".avif", ".jxl", ".bmp", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2",
     ".raf", ".pef", ".srw", ".heics", ".mp4", ".mov", ".m4v", ".3gp", ".webm", ".mkv", ".avi",
-})
+})  # the videos crowdveil reads are passed on when the caller takes them (`videos`)
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,11 @@ class Entry:
     picture: bool = False  # a picture or video of a type crowdveil does not read: say so
 
 
-def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
+def walk_folder(folder: Path, skip: Path | None = None, videos: bool = False) -> Iterator[Entry]:
     """Every file and refused link under `folder`, sorted, hidden entries and `skip` left out.
+
+    `videos`: clips of the types in `formats.VIDEO_SUFFIXES` are inputs too (the command line
+    cleans them; the app does not review them yet, so for it they stay "not read").
 
     `skip` (the output folder) is compared with each folder's resolved path, so an output
     folder inside the input is never read back, however either was given.
@@ -57,7 +61,8 @@ def walk_folder(folder: Path, skip: Path | None = None) -> Iterator[Entry]:
             if name.startswith("."):
                 continue
             path = here / name
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            readable = SUPPORTED_SUFFIXES | VIDEO_SUFFIXES if videos else SUPPORTED_SUFFIXES
+            if path.suffix.lower() not in readable:
                 suffix = path.suffix.lower()
                 kind: Message | str = suffix or msg("walk.no_extension")
                 yield Entry(path, msg("walk.not_a_photo", kind=kind),

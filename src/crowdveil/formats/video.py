@@ -1,0 +1,649 @@
+"""Videos (MP4, MOV, M4V; WebM and MKV read too): read, track faces, redact, write clean MP4.
+
+The photo path holds one image in memory; a clip never is. A clip is read twice, frame by
+frame: the first pass runs the photo detector on every frame and keeps only the boxes, the
+tracker then decides the regions of every frame (holding a face's redaction over the frames
+where the detector lost it), and the second pass redacts and encodes. Nothing but the pixels
+(and, if asked, re-encoded sound) reaches the new file: a fresh H.264 stream in a fresh MP4
+whose dates are zeroed and whose boxes are checked against an allowlist before it appears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import struct
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..detect.base import Detection, Detector
+from ..errors import (
+    CrowdveilError,
+    LoadError,
+    VerifyError,
+    WriteError,
+    display_path,
+    first_line,
+    os_reason,
+)
+from ..redact import Method, redact
+from ..regions import Region, clip_region, head_region
+from ..reveal import Finding
+from ..write_clean import TEMP_PREFIX, TEMP_SUFFIX, _fsync_dir, _rename_no_clobber
+from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+
+SUFFIXES = VIDEO_SUFFIXES
+OUTPUT_SUFFIX = VIDEO_OUTPUT_SUFFIX
+HOLD_S = 0.5  # a lost face stays redacted this long before its first and after its last sighting
+MATCH_IOU = 0.15  # a detection continues a track whose predicted region overlaps it this much
+CRF = 18  # x264 quality: visually lossless for faces that are kept, small enough for sharing
+
+
+def looks_like_video(head: bytes) -> bool:
+    """ISO base media (MP4/MOV/M4V: `ftyp` box first) or Matroska/WebM (EBML header)."""
+    return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
+
+
+def is_video_path(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ClipInfo:
+    width: int  # upright, as written
+    height: int
+    rotation: int  # counter-clockwise degrees the stored pixels are turned to be upright
+    rate: Fraction
+    frames: int  # as the container announces it (0: unknown); the reading pass counts
+    duration_s: float
+    audio_s: float | None  # None: no audio track
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.FFmpegError as exc:
+        raise LoadError("video.unreadable", detail=first_line(str(exc))) from exc
+    except OSError as exc:
+        raise LoadError("load.cannot_read", reason=os_reason(exc)) from exc
+
+
+def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    if not container.streams.video:
+        raise LoadError("video.no_video")
+    return container.streams.video[0]
+
+
+def _rotation(stream: av.video.stream.VideoStream, first: av.VideoFrame | None) -> int:
+    degrees = first.rotation if first is not None else 0
+    turn = int(round(degrees / 90.0)) % 4 * 90
+    return turn
+
+
+def probe(path: Path) -> ClipInfo:
+    """What a clip is and what it reveals, from its header and first frame."""
+    with _open(path) as container:
+        stream = _video_stream(container)
+        first = None
+        with contextlib.suppress(av.FFmpegError, StopIteration):
+            first = next(container.decode(stream))
+        rotation = _rotation(stream, first)
+        w, h = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, 270):
+            w, h = h, w
+        rate = Fraction(stream.average_rate or stream.guessed_rate or 30)
+        duration = _seconds(stream.duration, stream.time_base)
+        if duration is None and container.duration:
+            duration = container.duration / 1_000_000
+        audio_s = None
+        if container.streams.audio:
+            a = container.streams.audio[0]
+            audio_s = _seconds(a.duration, a.time_base) or duration or 0.0
+        info = ClipInfo(w, h, rotation, rate, int(stream.frames or 0), duration or 0.0, audio_s)
+        info.findings = _findings(container, audio_s)
+        return info
+
+
+def _seconds(value: int | None, base: Fraction | None) -> float | None:
+    return float(value * base) if value is not None and base is not None else None
+
+
+def upright(frame: av.VideoFrame, rotation: int) -> np.ndarray:
+    """The frame as upright RGB pixels: the display matrix applied, as EXIF orientation is."""
+    rgb = frame.to_ndarray(format="rgb24")
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
+    return rgb
+
+
+def frames(path: Path, rotation: int) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
+    """Every frame of the first video track, decoded one at a time, upright."""
+    with _open(path) as container:
+        stream = _video_stream(container)
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield frame, upright(frame, rotation)
+        except av.FFmpegError as exc:
+            raise LoadError("video.damaged", detail=first_line(str(exc))) from exc
+
+
+# -- what a clip reveals ---------------------------------------------------------------------
+
+_GPS_KEYS = ("com.apple.quicktime.location.iso6709", "location", "location-eng", "\u00a9xyz")
+_DEVICE_KEYS = ("com.apple.quicktime.make", "com.apple.quicktime.model", "make", "model",
+                "com.android.manufacturer", "com.android.model",
+                "com.apple.quicktime.software", "software")
+_DATE_KEYS = ("creation_time", "com.apple.quicktime.creationdate", "date")
+_PLAIN_KEYS = {"major_brand", "minor_version", "compatible_brands", "handler_name", "language",
+               "vendor_id", "duration", "encoder"}
+
+
+def _findings(container: av.container.InputContainer, audio_s: float | None) -> list[Finding]:
+    found: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(kind: str, code: str, **values: str | float) -> None:
+        key = (kind, repr(sorted(values.items())))
+        if key not in seen:
+            seen.add(key)
+            found.append(Finding(kind, code, values))
+
+    tables = [dict(container.metadata)] + [dict(s.metadata) for s in container.streams]
+    for table in tables:
+        lowered = {k.lower(): str(v)[:80] for k, v in table.items()}
+        for k, v in lowered.items():
+            if k in _GPS_KEYS:
+                add("gps", "video.finding_gps", position=v)
+            elif k in _DEVICE_KEYS:
+                add("device", "video.finding_device", value=v)
+            elif k in _DATE_KEYS or k.endswith("date"):
+                add("date", "video.finding_date", value=v)
+            elif k not in _PLAIN_KEYS and v.strip():
+                add("text", "video.finding_text", name=k[:40], value=v)
+    if audio_s is not None:
+        add("audio", "video.finding_audio", seconds=round(audio_s, 1))
+    for s in container.streams:
+        if s.type not in ("video", "audio"):
+            add("track", "video.finding_track", kind=str(s.type))
+    if len(container.streams.video) > 1:
+        add("track", "video.finding_track", kind="video")
+    return found
+
+
+def findings(path: Path) -> list[Finding]:
+    return probe(path).findings
+
+
+# -- tracking --------------------------------------------------------------------------------
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+@dataclass
+class _Track:
+    seen: dict[int, Box] = field(default_factory=dict)  # frame -> head box where detected
+    score: float = 0.0
+    source: str = ""
+
+    def last(self) -> tuple[int, Box]:
+        t = max(self.seen)
+        return t, self.seen[t]
+
+    def velocity(self, at_end: bool) -> tuple[float, float]:
+        """Centre motion in px per frame near the track's end (or start)."""
+        ts = sorted(self.seen)
+        if len(ts) < 2:
+            return 0.0, 0.0
+        a, b = (ts[-2], ts[-1]) if at_end else (ts[0], ts[1])
+        ba, bb = self.seen[a], self.seen[b]
+        dt = b - a
+        return ((bb[0] + bb[2] - ba[0] - ba[2]) / 2 / dt, (bb[1] + bb[3] - ba[1] - ba[3]) / 2 / dt)
+
+
+def _box(region: Region) -> Box:
+    return (float(region.x), float(region.y), float(region.x + region.w),
+            float(region.y + region.h))
+
+
+def _moved(box: Box, dx: float, dy: float, grow: float) -> Box:
+    return (box[0] + dx - grow, box[1] + dy - grow, box[2] + dx + grow, box[3] + dy + grow)
+
+
+def track(detections: list[list[Detection]], width: int, height: int,
+          rate: float) -> tuple[list[list[Region]], int]:
+    """Regions to destroy in every frame: each face's detections joined into a track, the
+    track interpolated across frames where it was lost and held `HOLD_S` before and after.
+
+    A face that shows in one frame identifies someone as well as in a hundred, so every
+    uncertainty makes regions larger, never absent: a held region grows with the track's
+    speed and the time since it was seen. Returns the regions per frame and the number of
+    tracks (faces followed).
+    """
+    n = len(detections)
+    hold = max(1, math.ceil(HOLD_S * rate))
+    tracks: list[_Track] = []
+    for t, dets in enumerate(detections):
+        boxes = [(r, d) for d in dets if (r := head_region(d, width, height)) is not None]
+        live = [tr for tr in tracks if t - tr.last()[0] <= hold]
+        pairs = []
+        for i, (region, _) in enumerate(boxes):
+            for j, tr in enumerate(live):
+                overlap = _follows(tr, t, _box(region))
+                if overlap is not None:
+                    pairs.append((overlap, i, j))
+        pairs.sort(reverse=True)
+        used_d: set[int] = set()
+        used_t: set[int] = set()
+        for _, i, j in pairs:
+            if i in used_d or j in used_t:
+                continue
+            used_d.add(i)
+            used_t.add(j)
+            live[j].seen[t] = _box(boxes[i][0])
+            live[j].score = max(live[j].score, boxes[i][1].score)
+        for i, (region, det) in enumerate(boxes):
+            if i not in used_d:
+                tracks.append(_Track({t: _box(region)}, det.score, det.source))
+    out: list[list[Region]] = [[] for _ in range(n)]
+    for tr in tracks:
+        for t, box in _track_boxes(tr, n, hold):
+            r = _region(box, tr, width, height)
+            if r is not None:
+                out[t].append(r)
+    return out, len(tracks)
+
+
+def _follows(tr: _Track, t: int, box: Box) -> float | None:
+    """How well `box` at frame `t` continues `tr` (higher is better), None if it cannot.
+
+    A join is judged by the overlap with where the track's speed puts it, or, after a gap,
+    by a distance that grows with the gap. A wrong join costs area, never a face: the frames
+    of a gap get both the interpolation and each end's hold (`_track_boxes`).
+    """
+    last_t, last = tr.last()
+    gap = t - last_t
+    vx, vy = tr.velocity(at_end=True)
+    predicted = _moved(last, vx * gap, vy * gap, 0.0)
+    overlap = _iou(box, predicted)
+    if overlap >= MATCH_IOU:
+        return 1.0 + overlap
+    size = max(last[2] - last[0], last[3] - last[1], 1.0)
+    other = max(box[2] - box[0], box[3] - box[1], 1.0)
+    if not 0.5 <= other / size <= 2.0:
+        return None
+    dist = math.hypot((box[0] + box[2] - predicted[0] - predicted[2]) / 2,
+                      (box[1] + box[3] - predicted[1] - predicted[3]) / 2)
+    reach = size * (0.5 + 0.25 * gap)
+    return 1.0 - dist / reach if dist <= reach else None
+
+
+def _track_boxes(tr: _Track, n: int, hold: int) -> Iterator[tuple[int, Box]]:
+    ts = sorted(tr.seen)
+    for a, b in zip(ts, ts[1:], strict=False):
+        ba, bb = tr.seen[a], tr.seen[b]
+        size = max(ba[2] - ba[0], ba[3] - ba[1])
+        for t in range(a + 1, b):
+            f = (t - a) / (b - a)
+            # the face lies between the two sightings: the interpolated box, grown for motion
+            # that was not a straight line
+            mid = tuple(pa + f * (pb - pa) for pa, pb in zip(ba, bb, strict=True))
+            grow = 0.1 * size * min(t - a, b - t) / max(1, b - a) + 1.0
+            yield t, _moved(mid, 0.0, 0.0, grow)  # type: ignore[arg-type]
+        if b - a > 2:  # and, in case the two sightings were two faces, each one held
+            yield from _held(tr, a, 1, min(hold, b - a - 1), n)
+            yield from _held(tr, b, -1, min(hold, b - a - 1), n)
+    for t in ts:
+        yield t, tr.seen[t]
+    yield from _held(tr, ts[-1], 1, hold, n)
+    yield from _held(tr, ts[0], -1, hold, n)
+
+
+def _held(tr: _Track, anchor: int, step: int, frames: int, n: int) -> Iterator[tuple[int, Box]]:
+    """The track carried `frames` frames from its sighting at `anchor` (step 1: forward)."""
+    ts = sorted(tr.seen)
+    at_end = anchor == ts[-1] or step == 1
+    vx, vy = tr.velocity(at_end)
+    box = tr.seen[anchor]
+    size = max(box[2] - box[0], box[3] - box[1])
+    for k in range(1, frames + 1):
+        t = anchor + step * k
+        if not 0 <= t < n:
+            break
+        # unseen for k frames: where it would be at its speed, grown by what that speed could
+        # have carried it off its line, and by a share of its size for turns and nods
+        grow = (abs(vx) + abs(vy)) * k * 0.5 + 0.1 * size * k / max(frames, 1) + 2.0
+        yield t, _moved(box, step * vx * k, step * vy * k, grow)
+
+
+def _region(box: Box, tr: _Track, width: int, height: int) -> Region | None:
+    x0, y0 = math.floor(box[0]), math.floor(box[1])
+    x1, y1 = math.ceil(box[2]), math.ceil(box[3])
+    region = Region(x0, y0, x1 - x0, y1 - y0, "ellipse", round(tr.score, 4), tr.source)
+    return clip_region(region, width, height)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+# Boxes a written file may hold: what playback needs, nothing that can carry text or dates
+# other than the ones `_zero_dates` clears. udta/meta/ilst/uuid/Keys/xyz are never written.
+_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"dinf", b"edts"}
+ALLOWED_BOXES = {
+    b"ftyp", b"free", b"mdat", b"moov", b"mvhd", b"trak", b"tkhd", b"edts", b"elst", b"mdia",
+    b"mdhd", b"hdlr", b"minf", b"vmhd", b"smhd", b"dinf", b"dref", b"stbl", b"stsd", b"stts",
+    b"stss", b"ctts", b"stsc", b"stsz", b"stco", b"co64", b"sgpd", b"sbgp", b"sdtp",
+}
+_DATED = {b"mvhd", b"tkhd", b"mdhd"}
+
+
+def _boxes(f, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:  # noqa: ANN001
+    """(type, offset, size) of every box in [start, end), descending into container boxes."""
+    off = start
+    while off + 8 <= end:
+        f.seek(off)
+        size, typ = struct.unpack(">I4s", f.read(8))
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", f.read(8))[0]
+            header = 16
+        elif size == 0:
+            size = end - off
+        if size < header or off + size > end:
+            raise VerifyError("video.bad_box", box=typ.decode("latin-1"))
+        yield typ, off, size
+        if typ in _CONTAINERS:
+            yield from _boxes(f, off + header, off + size)
+        off += size
+
+
+def _clean_boxes(path: Path) -> None:
+    """Zero every creation/modification date, as mat2 does, and blank any user-data box."""
+    with open(path, "r+b") as f:
+        end = os.fstat(f.fileno()).st_size
+        for typ, off, size in list(_boxes(f, 0, end)):
+            if typ in _DATED:
+                f.seek(off + 8)
+                version = f.read(1)[0]
+                f.seek(off + 12)
+                f.write(bytes(16 if version == 1 else 8))
+            elif typ not in ALLOWED_BOXES:
+                # the muxer always adds an (empty) udta/meta: make it padding, bytes zeroed
+                f.seek(off)
+                f.write(struct.pack(">I4s", size, b"free") + bytes(size - 8))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def verify_clip(path: Path, width: int, height: int, frame_count: int,
+                keep_audio: bool, absent: list[bytes] = ()) -> None:  # type: ignore[assignment]
+    """Re-read a written clip: boxes on the allowlist, dates zero, one H.264 track of the
+    expected size and frame count, audio only if asked, and none of `absent` in its bytes."""
+    with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+        for typ, off, _size in _boxes(f, 0, end):
+            if typ not in ALLOWED_BOXES:
+                raise VerifyError("video.box", box=typ.decode("latin-1"))
+            if typ in _DATED:
+                f.seek(off + 8)
+                version = f.read(1)[0]
+                f.seek(off + 12)
+                if any(f.read(16 if version == 1 else 8)):
+                    raise VerifyError("video.dated", box=typ.decode("latin-1"))
+    data_hits = _search(path, absent)
+    if data_hits:
+        raise VerifyError("video.kept_text")
+    with _open(path) as c:
+        kinds = sorted(s.type for s in c.streams)
+        want = ["audio", "video"] if keep_audio else ["video"]
+        if kinds != want and not (keep_audio and kinds == ["video"]):
+            raise VerifyError("video.streams", streams=", ".join(kinds))
+        if any(v for s in c.streams for k, v in s.metadata.items()
+               if k not in ("language", "handler_name", "vendor_id")) or any(
+                   k not in ("major_brand", "minor_version", "compatible_brands")
+                   for k in c.metadata):
+            raise VerifyError("video.metadata")
+        v = c.streams.video[0]
+        if (v.codec_context.width, v.codec_context.height) != (width, height):
+            raise VerifyError("video.size", width=v.codec_context.width,
+                              height=v.codec_context.height)
+        if v.frames != frame_count:
+            raise VerifyError("video.frames", n=int(v.frames), expected=frame_count)
+
+
+def _search(path: Path, needles: list[bytes]) -> list[bytes]:
+    needles = [n for n in needles if n]
+    if not needles:
+        return []
+    longest = max(len(n) for n in needles)
+    hits: set[bytes] = set()
+    tail = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            block = tail + chunk
+            hits.update(n for n in needles if n in block)
+            tail = block[-longest:]
+    return sorted(hits)
+
+
+def _strip_sei(packet: av.Packet) -> av.Packet:
+    """The packet without its SEI NAL units: x264 writes its version and every setting there.
+
+    libx264 hands out Annex B (start-code separated) units; a start code cannot occur inside
+    a unit (emulation prevention), so splitting on them is exact.
+    """
+    data = bytes(packet)
+    starts = []
+    at = data.find(b"\x00\x00\x01")
+    while at >= 0:
+        starts.append(at + 3)
+        at = data.find(b"\x00\x00\x01", at + 3)
+    if not starts or starts[0] > 4:
+        return packet
+    out = bytearray()
+    for i, begin in enumerate(starts):
+        end = starts[i + 1] - 3 if i + 1 < len(starts) else len(data)
+        nal = data[begin:end].rstrip(b"\x00") if i + 1 < len(starts) else data[begin:end]
+        if nal and nal[0] & 0x1F != 6:
+            out += b"\x00\x00\x00\x01" + nal
+    if len(out) == len(data):
+        return packet
+    clean = av.Packet(bytes(out))
+    clean.pts, clean.dts, clean.time_base = packet.pts, packet.dts, packet.time_base
+    clean.duration = packet.duration
+    clean.is_keyframe = packet.is_keyframe
+    clean.stream = packet.stream
+    return clean
+
+
+@dataclass
+class ClipResult:
+    width: int
+    height: int
+    frames: int
+    regions: int  # redacted regions summed over frames
+    faces: int  # tracks
+    seconds: float
+    fps: float  # frames per second over both passes
+    findings: list[Finding] = field(default_factory=list)  # what the input carried
+    audio_kept: bool = False
+
+
+Progress = Callable[[int, int], None]  # (frames done, frames expected: 0 unknown)
+
+
+def process_clip(
+    source: Path, target: Path, detector: Detector, *, method: Method = "fill",
+    keep_audio: bool = False, overwrite: bool = False, progress: Progress | None = None,
+    check: Callable[[Path, int, int], None] | None = None,
+) -> ClipResult:
+    """Detect, track, redact and write `source` as a clean MP4 at `target`, whole or not at all.
+
+    `check(temp_path, width, height)` runs on the verified file before it is renamed into
+    place (the batch records it there). Raises LoadError / WriteError / VerifyError for a bad clip.
+    """
+    start = time.perf_counter()
+    info = probe(source)
+    if info.width % 2 or info.height % 2:
+        # H.264 4:2:0 crops in steps of 2 pixels: an odd side cannot be kept exactly
+        raise LoadError("video.odd_size", width=info.width, height=info.height)
+    rate = float(info.rate) if info.rate else 30.0
+    detections: list[list[Detection]] = []
+    for _, rgb in frames(source, info.rotation):
+        detections.append(detector.detect(rgb))
+        if progress:
+            progress(len(detections), 2 * max(info.frames, 1))
+    n = len(detections)
+    if n == 0:
+        raise LoadError("video.no_frames")
+    if info.frames and n < info.frames:  # frames the container announces could not be read
+        raise LoadError("video.frames_missing", n=n, expected=info.frames)
+    regions, faces = track(detections, info.width, info.height, rate)
+    absent = _planted_strings(info)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError("write.mkdir", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
+    if not overwrite and os.path.lexists(target):
+        raise WriteError("write.exists", file=display_path(target))
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                                        suffix=TEMP_SUFFIX, dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise WriteError("write.cannot_write_in", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
+    tmp = Path(tmp_name)
+    try:
+        written = _encode(source, tmp, info, regions, method, keep_audio, progress, n)
+        if written != n:
+            raise LoadError("video.changed", n=written, expected=n)
+        _clean_boxes(tmp)
+        verify_clip(tmp, info.width, info.height, n, keep_audio, absent)
+        if check is not None:
+            check(tmp, info.width, info.height)
+        try:
+            if overwrite:
+                os.replace(tmp, target)
+            else:
+                _rename_no_clobber(tmp, target)
+        except FileExistsError as exc:
+            raise WriteError("write.exists", file=display_path(target)) from exc
+        except OSError as exc:
+            raise WriteError("write.cannot_write", file=display_path(target),
+                             reason=os_reason(exc)) from exc
+        _fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    seconds = time.perf_counter() - start
+    return ClipResult(info.width, info.height, n, sum(len(r) for r in regions), faces,
+                      seconds, n / seconds if seconds > 0 else 0.0, info.findings,
+                      keep_audio and info.audio_s is not None)
+
+
+def _planted_strings(info: ClipInfo) -> list[bytes]:
+    """The input's metadata values that must not appear in the output's bytes."""
+    out = []
+    for f in info.findings:
+        for v in f.values.values():
+            if isinstance(v, str) and len(v) >= 6:
+                out.append(v.encode("utf-8", "ignore"))
+    return out
+
+
+def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]],
+            method: Method, keep_audio: bool, progress: Progress | None, n: int) -> int:
+    rng = np.random.default_rng()
+    try:
+        src = _open(source)
+    except CrowdveilError:
+        raise
+    written = 0
+    with src:
+        vin = _video_stream(src)
+        vin.thread_type = "AUTO"
+        ain = src.streams.audio[0] if keep_audio and src.streams.audio else None
+        try:
+            out = av.open(str(tmp), mode="w", format="mp4",
+                          options={"fflags": "+bitexact", "movflags": "+write_colr"})
+        except (av.FFmpegError, OSError) as exc:
+            raise WriteError("write.cannot_write", file=display_path(tmp),
+                             reason=first_line(str(exc))) from exc
+        with out:
+            vout = out.add_stream("libx264", rate=info.rate,
+                                  options={"crf": str(CRF), "preset": "veryfast"})
+            vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
+            vout.time_base = vin.time_base
+            vout.codec_context.time_base = vin.time_base
+            vout.codec_context.flags |= av.codec.context.Flags.bitexact
+            aout = None
+            if ain is not None:
+                aout = out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000)
+                aout.codec_context.flags |= av.codec.context.Flags.bitexact
+            streams = [vin] + ([ain] if ain is not None else [])
+            last_pts = None
+            try:
+                for packet in src.demux(*streams):
+                    if packet.stream.type == "video":
+                        for frame in packet.decode():
+                            if written >= n:
+                                continue
+                            rgb = upright(frame, info.rotation)
+                            clean = redact(rgb, regions[written], method, rng)
+                            of = av.VideoFrame.from_ndarray(clean, format="rgb24")
+                            pts = frame.pts if frame.pts is not None else written
+                            if last_pts is not None and pts <= last_pts:
+                                pts = last_pts + 1
+                            of.pts, of.time_base, last_pts = pts, vin.time_base, pts
+                            if frame.duration:
+                                of.duration = frame.duration
+                            for p in vout.encode(of):
+                                out.mux(_strip_sei(p))
+                            written += 1
+                            if progress:
+                                progress(n + written, 2 * n)
+                    elif aout is not None:
+                        for frame in packet.decode():
+                            frame.pts = None
+                            for p in aout.encode(frame):
+                                out.mux(p)
+                for p in vout.encode():
+                    out.mux(_strip_sei(p))
+                if aout is not None:
+                    for p in aout.encode():
+                        out.mux(p)
+            except av.FFmpegError as exc:
+                raise LoadError("video.damaged", detail=first_line(str(exc))) from exc
+    return written
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,375 @@
+"""Videos on the command line: every face destroyed in every frame, nothing else kept.
+
+Clips are generated here with PyAV (small: 160x120, a few dozen frames); the detector is a
+fake that knows where the planted face is, so the tests measure what the video path does with
+detections (tracking, holding, writing), not the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace
+
+import av
+import numpy as np
+import pytest
+from plant import face_box, face_image
+
+from crowdveil import batch, cli
+from crowdveil.detect.base import Detection
+from crowdveil.formats import video
+
+W, H = 160, 120
+FACE = 64  # the astronaut picture pasted at this size; her face is face_box(FACE) inside it
+
+Place = Callable[[int], tuple[int, int] | None]  # frame -> top-left of the pasted picture
+
+
+def sliding(t: int) -> tuple[int, int]:
+    """Left to right across the frame, 1.5 px a frame (a walk past a phone)."""
+    return int(round(t * 1.5)), 30
+
+
+def still(t: int) -> tuple[int, int]:
+    return 48, 28
+
+
+def scene(t: int, place: Place | None, w: int = W, h: int = H) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    frame = np.stack([(xx * 255 // w), (yy * 255 // h), np.full_like(xx, 120)], -1).astype(
+        np.uint8)
+    pos = place(t) if place else None
+    if pos is not None:
+        x, y = pos
+        patch = face_image(FACE)[: h - y, : w - x]
+        frame[y : y + patch.shape[0], x : x + patch.shape[1]] = patch
+    return frame
+
+
+def face_rect(t: int, place: Place) -> tuple[int, int, int, int] | None:
+    pos = place(t)
+    if pos is None:
+        return None
+    fx, fy, fw, fh = face_box(FACE)
+    return pos[0] + fx, pos[1] + fy, fw, fh
+
+
+def make_clip(
+    path: Path, n: int = 64, place: Place | None = sliding, *, size: tuple[int, int] = (W, H),
+    rate: Fraction = Fraction(30), audio: bool = False, metadata: dict | None = None,
+    rotation: int | None = None, options: dict | None = None, pix_fmt: str = "yuv420p",
+) -> Path:
+    w, h = size
+    with av.open(str(path), "w", options=options or {}) as c:
+        if metadata:
+            c.metadata.update(metadata)
+        s = c.add_stream("libx264", rate=rate)
+        s.width, s.height, s.pix_fmt = w, h, pix_fmt
+        if rotation is not None:
+            s.set_display_rotation(rotation)
+        if metadata:
+            s.metadata.update({"creation_time": "2019-07-14T13:37:42Z"})
+        a = c.add_stream("aac", rate=44100) if audio else None
+        for t in range(n):
+            frame = av.VideoFrame.from_ndarray(scene(t, place, w, h), format="rgb24")
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+        if a is not None:
+            a.metadata.update({"title": "CVVOICETRACK22"})
+            samples = int(44100 * n / float(rate))
+            tone = np.sin(np.arange(samples) / 10.0).astype(np.float32)[None, :]
+            for start in range(0, samples, 1024):
+                af = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
+                                                format="fltp", layout="mono")
+                af.sample_rate = 44100
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+    return path
+
+
+class TruthDetector:
+    """Finds the planted face where it was put, except in the frames `miss` names.
+
+    The video path calls `detect` once per frame, in order, so the call count is the frame.
+    """
+
+    name = "truth"
+
+    def __init__(self, place: Place | None = sliding,
+                 miss: Callable[[int], bool] = lambda t: False) -> None:
+        self.place, self.miss, self.t = place, miss, 0
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        t, self.t = self.t, self.t + 1
+        box = face_rect(t, self.place) if self.place else None
+        if box is None or self.miss(t):
+            return []
+        return [Detection(*box, 0.9, "truth")]
+
+
+def use_detector(monkeypatch: pytest.MonkeyPatch, detector: object) -> None:
+    """The CLI as users run it, minus worker processes and the model (speed only)."""
+    monkeypatch.setattr(cli, "run", functools.partial(
+        batch.run, isolate=False, make_detector=lambda settings: detector))
+    # the CLI tries the model once to choose CPU or GPU: no model here, so it is the CPU
+    monkeypatch.setattr(cli, "resolve_device", lambda settings: SimpleNamespace(
+        settings=settings, device="cpu", precision="fp32", notes=()), raising=False)
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def face_brightness(frame: np.ndarray, rect: tuple[int, int, int, int]) -> float:
+    x, y, w, h = rect
+    return float(frame[y : y + h, x : x + w].mean())
+
+
+# -- every face, every frame -----------------------------------------------------------------
+
+
+def test_face_destroyed_in_every_frame_though_the_detector_misses_every_third(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clip = make_clip(tmp_path / "walk.mp4")
+    use_detector(monkeypatch, TruthDetector(sliding, miss=lambda t: t % 3 == 2))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    before, after = decoded(clip), decoded(tmp_path / "out" / "walk.mp4")
+    assert len(after) == len(before) == 64
+    for t, (src, out) in enumerate(zip(before, after, strict=True)):
+        rect = face_rect(t, sliding)
+        assert rect is not None
+        assert face_brightness(src, rect) > 60, "the planted face must be there to destroy"
+        assert face_brightness(out, rect) < 12, f"face shows in frame {t}"
+
+
+def test_lost_face_stays_destroyed_for_half_a_second_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Seen only in frames 20-40: still hidden in 5-19 and 41-55 (0.5 s at 30 fps)."""
+    clip = make_clip(tmp_path / "turn.mp4", place=still)
+    use_detector(monkeypatch, TruthDetector(still, miss=lambda t: not 20 <= t <= 40))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    after = decoded(tmp_path / "out" / "turn.mp4")
+    rect = face_rect(0, still)
+    assert rect is not None
+    for t in range(5, 56):
+        assert face_brightness(after[t], rect) < 12, f"face shows in frame {t}"
+    assert face_brightness(after[0], rect) > 60  # the hold is a fraction of a second, not all
+
+
+def test_tracker_follows_a_moving_face_across_a_gap() -> None:
+    """Seen at frames 0 and 10 only, 5 px a frame: the frames between cover the path."""
+    dets: list[list[Detection]] = [[] for _ in range(11)]
+    dets[0] = [Detection(10, 40, 20, 20, 0.9, "t")]
+    dets[10] = [Detection(60, 40, 20, 20, 0.9, "t")]
+    regions, faces = video.track(dets, 160, 120, 30.0)
+    assert faces == 1
+    for t in range(11):
+        cx = 20 + 5 * t
+        assert any(r.x <= cx - 10 and r.x + r.w >= cx + 10 for r in regions[t]), t
+
+
+# -- nothing else kept -----------------------------------------------------------------------
+
+PLANTED = {
+    "com.apple.quicktime.location.ISO6709": "+48.8566+002.3522+035.000/",
+    "com.apple.quicktime.make": "CVMAKEACME3907",
+    "com.apple.quicktime.model": "CVMODELX1005",
+    "com.apple.quicktime.creationdate": "2019-07-14T13:37:42+0200",
+    "title": "CVTITLE4411",
+    "creation_time": "2019-07-14T13:37:42Z",
+}
+TOKENS = [b"48.8566", b"CVMAKEACME", b"CVMODELX", b"2019-07-14", b"CVTITLE", b"CVVOICE",
+          b"Lavf", b"x264", b"\xa9xyz", b"ISO6709"]
+
+
+def _box_times(data: bytes, box: bytes) -> list[bytes]:
+    """The creation and modification fields of every `box` (mvhd, tkhd, mdhd) in `data`."""
+    out, at = [], data.find(box)
+    while at >= 0:
+        wide = data[at + 4] == 1
+        out.append(data[at + 8 : at + (24 if wide else 16)])
+        at = data.find(box, at + 4)
+    return out
+
+
+@pytest.mark.parametrize("name,options", [
+    ("phone.mov", {"movflags": "use_metadata_tags"}),  # Apple's Keys atoms
+    ("phone.mp4", {}),  # classic user data: ©xyz and friends
+])
+def test_planted_metadata_and_sound_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, options: dict,
+) -> None:
+    clip = make_clip(tmp_path / name, n=24, audio=True, metadata={
+        **PLANTED, "location": "+48.8566+002.3522/"}, options=options)
+    assert video.findings(clip), "the input must carry what the test says is removed"
+    kinds = {f.kind for f in video.findings(clip)}
+    assert {"gps", "date", "audio"} <= kinds
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    out = tmp_path / "out" / "phone.mp4"
+    data = out.read_bytes()
+    assert [t for t in TOKENS if t in data] == []
+    with av.open(str(out)) as c:
+        assert [s.type for s in c.streams] == ["video"]  # the sound is removed by default
+        assert set(c.metadata) <= {"major_brand", "minor_version", "compatible_brands"}
+        assert set(c.streams.video[0].metadata) <= {"language", "handler_name", "vendor_id"}
+    for box in (b"mvhd", b"tkhd", b"mdhd"):
+        times = _box_times(data, box)
+        assert times and all(not any(t) for t in times), box
+    assert video.findings(out) == []
+
+
+def test_keep_audio_keeps_a_sound_track_without_tags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    clip = make_clip(tmp_path / "chant.mp4", n=30, audio=True, metadata=PLANTED)
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "--keep-audio"]) == 0
+    assert "voices" in capsys.readouterr().err  # the run says what the sound can give away
+    out = tmp_path / "out" / "chant.mp4"
+    with av.open(str(out)) as c:
+        assert sorted(s.type for s in c.streams) == ["audio", "video"]
+        a = c.streams.audio[0]
+        assert a.codec_context.name == "aac"
+        assert set(a.metadata) <= {"language", "handler_name", "vendor_id"}
+        assert a.metadata.get("handler_name", "SoundHandler") == "SoundHandler"
+        assert float(a.duration * a.time_base) == pytest.approx(1.0, abs=0.1)
+    assert [t for t in TOKENS if t in out.read_bytes()] == []
+
+
+# -- the same clip, frame for frame ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [Fraction(30000, 1001), Fraction(25)])
+def test_frame_count_rate_duration_and_size_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: Fraction,
+) -> None:
+    clip = make_clip(tmp_path / "c.mp4", n=50, rate=rate, size=(176, 96))
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+
+    def facts(path: Path) -> tuple:
+        with av.open(str(path)) as c:
+            v = c.streams.video[0]
+            count = sum(1 for _ in c.decode(v))
+            return (v.codec_context.width, v.codec_context.height, count, v.frames,
+                    v.average_rate, float(v.duration * v.time_base), v.codec_context.name,
+                    v.codec_context.pix_fmt)
+
+    before, after = facts(clip), facts(tmp_path / "out" / "c.mp4")
+    assert after == before
+    assert after[:3] == (176, 96, 50) and after[4] == rate
+
+
+def test_portrait_clip_comes_out_upright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored landscape with a 90 degree clockwise display matrix, as phones film portrait."""
+
+    def marked(t: int) -> None:
+        return None
+
+    clip = make_clip(tmp_path / "tall.mp4", n=10, place=marked, rotation=-90)
+    with av.open(str(clip)) as c:  # the marker corner: stored top-left
+        stored = next(c.decode(video=0))
+        assert stored.rotation == -90 and (stored.width, stored.height) == (W, H)
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    with av.open(str(tmp_path / "out" / "tall.mp4")) as c:
+        frame = next(c.decode(video=0))
+        assert frame.rotation == 0  # upright pixels, no flag left for players to apply
+        rgb = frame.to_ndarray(format="rgb24")
+    assert rgb.shape[:2] == (W, H)  # 120 wide, 160 tall
+    # the gradient's red rises to the right in the stored frame: after a clockwise turn it
+    # rises downwards, and green (stored downwards) now falls to the right
+    assert rgb[-5, 60, 0] > rgb[5, 60, 0] + 100
+    assert rgb[60, 5, 1] > rgb[60, -5, 1] + 100
+
+
+# -- damaged clips and interruptions ---------------------------------------------------------
+
+
+def test_damaged_clips_give_one_error_each_and_the_batch_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    good = make_clip(src / "good.mp4", n=12, place=None)
+    whole = good.read_bytes()
+    (src / "cut.mp4").write_bytes(whole[: len(whole) // 2])  # moov at the end: gone
+    front = make_clip(tmp_path / "front.mp4", n=40, place=None,
+                      options={"movflags": "faststart"}).read_bytes()
+    (src / "cutfront.mp4").write_bytes(front[: len(front) * 2 // 3])  # frames missing
+    (src / "noise.mov").write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(range(256)) * 8)
+    # 4:2:0 H.264 cannot hold an odd side; 4:4:4 (some cameras, screen recorders) can
+    make_clip(src / "odd.mp4", n=4, place=None, size=(161, 121), pix_fmt="yuv444p")
+    use_detector(monkeypatch, TruthDetector(None))
+    code = cli.main([str(src), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0
+    out = sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
+    assert out == ["good.mp4"]
+    for name in ("cut.mp4", "cutfront.mp4", "noise.mov", "odd.mp4"):
+        lines = [line for line in err.splitlines() if name in line]
+        assert len(lines) == 1, (name, err)
+        assert "Traceback" not in err
+
+
+def test_interrupted_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = make_clip(tmp_path / "c.mp4", n=30)
+    calls = {"n": 0}
+    real = video.redact
+
+    def redact_then_ctrl_c(*args: object, **kwargs: object) -> np.ndarray:
+        calls["n"] += 1
+        if calls["n"] == 15:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video, "redact", redact_then_ctrl_c)
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 130
+    assert calls["n"] == 15  # stopped half-way through writing
+    # neither the clip nor its temporary file (the record may say nothing was written)
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.suffix != ".jsonl"] == []
+
+
+def test_a_rerun_skips_a_clip_it_cleaned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    clip = make_clip(tmp_path / "c.mp4", n=12)
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "--report",
+                     str(tmp_path / "r.json")]) == 0
+    row = json.loads((tmp_path / "r.json").read_text())["files"][0]
+    assert row["status"] == "ok" and row["video"]["frames"] == 12
+    first = (tmp_path / "out" / "c.mp4").read_bytes()
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "--report",
+                     str(tmp_path / "r2.json")]) == 0
+    row = json.loads((tmp_path / "r2.json").read_text())["files"][0]
+    assert row["status"] == "skipped"
+    assert (tmp_path / "out" / "c.mp4").read_bytes() == first
+
+
+def test_folders_give_videos_as_inputs_and_other_clips_as_not_read(tmp_path: Path) -> None:
+    for name in ("a.mp4", "b.MOV", "c.avi"):
+        (tmp_path / name).write_bytes(b"x")
+    planned = batch.plan([tmp_path], tmp_path / "out")
+    assert sorted(j.source.name for j in planned.jobs) == ["a.mp4", "b.MOV"]
+    assert [p.input.endswith("c.avi") for p in planned.problems] == [True]
+
+
+def test_written_clip_with_a_user_data_box_is_refused(tmp_path: Path) -> None:
+    """The audit itself: a box outside the allowlist (here udta with a title) fails it."""
+    clip = make_clip(tmp_path / "c.mp4", n=4, place=None, metadata={"title": "CVTITLE4411"})
+    with pytest.raises(video.VerifyError):
+        video.verify_clip(clip, W, H, 4, keep_audio=False)
