@@ -72,7 +72,8 @@ def _analyse(path: str) -> dict:
 
 
 def run_crowdveil(paths: list[Path], args: argparse.Namespace) -> tuple[dict, float]:
-    settings = {"threshold": args.threshold, "paranoid": args.paranoid, "threads": 1}
+    settings = {"threshold": args.threshold, "paranoid": args.paranoid, "threads": 1,
+                "device": args.device, "precision": args.precision}
     members = {"default": None, "centerface": ("centerface",), "blazeface": ("blazeface",)}[
         args.detector
     ]
@@ -251,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                    default="default")
     p.add_argument("--paranoid", action="store_true")
     p.add_argument("--threshold", type=float, default=None)
+    # fp32 by default: every figure in RESULTS.md before int8 was fp32, on the CPU
+    p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="fp32")
+    p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu")
     p.add_argument("--no-deface", action="store_true")
     p.add_argument("--set", action="append", default=[], type=_override,
                    metavar="MEMBER.ATTR=VALUE",
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         names = names[: args.limit]
     paths = [args.data / "images" / n for n in names]
     label = f"crowdveil ({args.detector}{', paranoid' if args.paranoid else ''}, " \
-            f"threshold {args.threshold:g}" \
+            f"threshold {args.threshold:g}, {args.device} {args.precision}" \
             f"{''.join(f', {n}.{a}={v}' for n, a, v in args.set)})"
 
     report, cv_seconds = run_crowdveil(paths, args)

@@ -2,7 +2,7 @@
 
     python -m venv /tmp/qvenv
     /tmp/qvenv/bin/pip install onnx onnxruntime opencv-python-headless
-    /tmp/qvenv/bin/python benchmarks/quantize_centerface.py OUT.onnx
+    /tmp/qvenv/bin/python scripts/quantize_centerface.py OUT.onnx
         [--method entropy|minmax|percentile] [--exclude heads,first] [--photos 64]
         [--data ../shared/data/facemask] [--cache DIR]
 

@@ -391,10 +391,11 @@ def test_messages_cross_the_worker_pool() -> None:
 
 # -- the catalogue -------------------------------------------------------------------------------
 
-CORE = [p for p in [*PACKAGE.glob("*.py"), *PACKAGE.glob("formats/*.py")]
+CORE = [p for p in [*PACKAGE.glob("*.py"), *PACKAGE.glob("formats/*.py"),
+                    *PACKAGE.glob("detect/*.py")]
         if p.name not in ("english.py", "messages.py")]
 _CODE = re.compile(r"^(os|error|load|note|verify|write|record|pool|batch|walk|report|finding|"
-                   r"exif|date|cli|app|video)\.[a-z0-9_.]+$")
+                   r"exif|date|cli|app|video|device|precision)\.[a-z0-9_.]+$")
 _NOT_CODES = {"record.key"}  # a file name that looks like a code
 # Where a sentence would go straight to the user: these must be given codes, never words.
 _USER_FACING_CALLS = {"print", "LoadError", "WriteError", "VerifyError", "CrowdveilError",

@@ -10,11 +10,14 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__, report
 from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
-from .detect import DEFAULT_THRESHOLD, DetectorSettings
+from .detect import DEFAULT_THRESHOLD, DetectorSettings, resolve_device
+from .detect.int8 import PRECISIONS
+from .detect.runtime import DEVICES, DeviceError
 from .errors import CrowdveilError, LoadError, os_reason, printable
 from .formats import VIDEO_SUFFIXES
 from .load import DEFAULT_MAX_PIXELS
@@ -107,6 +110,9 @@ def _parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     p.add_argument("--paranoid", action="store_true", help=h("cli.help.paranoid"))
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help=h("cli.help.jobs"))
+    p.add_argument("--device", choices=DEVICES, default="auto", help=h("cli.help.device"))
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help=h("cli.help.precision"))
     p.add_argument("--report", type=Path, metavar="FILE.json", help=h("cli.help.report"))
     p.add_argument("--report-details", action="store_true", help=h("cli.help.report_details"))
     p.add_argument("--rename", action="store_true", help=h("cli.help.rename"))
@@ -235,7 +241,8 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _summary(results: list[FileResult], lang: str = DEFAULT_LANGUAGE) -> str:
+def _summary(results: list[FileResult], lang: str = DEFAULT_LANGUAGE,
+             device: dict[str, str] | None = None) -> str:
     ok = [r for r in results if r.status == "ok"]
     errors = sum(r.status == "error" for r in results)
     skipped = sum(r.status == "skipped" and r.error is None for r in results)
@@ -251,16 +258,19 @@ def _summary(results: list[FileResult], lang: str = DEFAULT_LANGUAGE) -> str:
     if unread:
         parts.append(ngettext("cli.summary.not_read", unread, lang))
     parts.append(ngettext("cli.summary.errors", errors, lang))
+    if device:
+        parts.append(text("cli.summary.device", lang, **device))
     return text("cli.summary.line", lang,
                 parts=text("cli.summary.separator", lang).join(parts))
 
 
 def write_report(
     results: list[FileResult], path: Path, *, details: bool = False, hide_input: bool = False,
-    overwrite: bool = False, lang: str = DEFAULT_LANGUAGE,
+    overwrite: bool = False, lang: str = DEFAULT_LANGUAGE, device: dict[str, str] | None = None,
 ) -> None:
     """Thin over `report`: build the report and write it atomically."""
-    body = report.build(results, details=details, hide_input=hide_input, lang=lang)
+    body = report.build(results, details=details, hide_input=hide_input, lang=lang,
+                        device=device)
     report.write(body, path, overwrite=overwrite)
 
 
@@ -324,6 +334,7 @@ def _main(argv: list[str], lang: str) -> int:
         print(printable(text("cli.line.warning", lang, detail=warning)), file=sys.stderr)
     remove_stale_temps(output_folders(batch.jobs))  # left by a run that was killed
     results = list(batch.problems)
+    device: dict[str, str] | None = None
     progress = _Progress(len(batch.jobs), args.quiet, lang)
     for problem in batch.problems:
         progress(problem)
@@ -332,9 +343,21 @@ def _main(argv: list[str], lang: str) -> int:
         workers = max(1, min(args.jobs, len(batch.jobs)))
         threads = max(1, (os.cpu_count() or 1) // workers)
         settings = DetectorSettings(threshold=args.threshold, paranoid=args.paranoid,
-                                    threads=threads)
+                                    threads=threads, device=args.device,
+                                    precision=args.precision)
+        jobs = args.jobs
+        if batch.jobs:
+            where = resolve_device(settings)
+            settings = where.settings
+            device = {"device": where.device, "precision": where.precision}
+            for note in where.notes:
+                print(printable(text("cli.line.warning", lang, detail=say(note, lang))),
+                      file=sys.stderr)
+            if where.device != "cpu":  # one accelerator: one worker feeds it, with every core
+                jobs = 1
+                settings = replace(settings, threads=os.cpu_count() or 1)
         with _sigterm_interrupts():
-            results += run(batch.jobs, options, settings, args.jobs, on_result=progress.finished,
+            results += run(batch.jobs, options, settings, jobs, on_result=progress.finished,
                            timeout=args.timeout or None)
     except KeyboardInterrupt:
         progress.close()
@@ -343,7 +366,8 @@ def _main(argv: list[str], lang: str) -> int:
     except CrowdveilError as exc:
         progress.close()
         print(_error_line(lang, exc.message), file=sys.stderr)
-        return EXIT_FAILED
+        # --device gpu on a machine without one: the command line asked the impossible
+        return EXIT_USAGE if isinstance(exc, DeviceError) else EXIT_FAILED
     progress.close()
     if not results:
         print(text("cli.no_photos", lang), file=sys.stderr)
@@ -351,12 +375,13 @@ def _main(argv: list[str], lang: str) -> int:
     if args.report:
         try:
             write_report(results, args.report, details=args.report_details,
-                         hide_input=args.rename, overwrite=args.overwrite, lang=lang)
+                         hide_input=args.rename, overwrite=args.overwrite, lang=lang,
+                         device=device)
         except CrowdveilError as exc:
             print(_error_line(lang, exc.message, "cli.line.report"), file=sys.stderr)
             return EXIT_FAILED
     if not args.quiet:
-        print(printable(_summary(results, lang)), file=sys.stderr)
+        print(printable(_summary(results, lang, device)), file=sys.stderr)
     return EXIT_FAILED if any(r.status == "error" for r in results) else EXIT_OK
 
 

@@ -173,6 +173,9 @@ ENGLISH: dict[str, Entry] = {
     "cli.help.paranoid": "lower thresholds and more scales: slower, finds more, more false "
     "alarms",
     "cli.help.jobs": "parallel workers (default: all cores)",
+    "cli.help.device": "where faces are searched: auto (a GPU if the installed onnxruntime "
+    "offers one that works, else the CPU), cpu, or gpu (fail if none works)",
+    "cli.help.precision": "auto (int8 on CPUs where it matches fp32, else fp32), fp32 or int8",
     "cli.help.report": "write a JSON report (outside OUTDIR): per photo the output, its size, "
     "the regions destroyed and how many metadata items of each kind were removed, never their "
     "values; with --rename no input names",
@@ -229,6 +232,13 @@ ENGLISH: dict[str, Entry] = {
     "cli.summary.errors": ("{n} error", "{n} errors"),
     "cli.summary.line": "crowdveil: {parts}",
     "cli.summary.separator": ", ",
+    "cli.summary.device": "searched on {device} ({precision})",
+    # -- detect/runtime.py and detect/int8.py ------------------------------------------------
+    "device.fallback": "{device} could not be used ({reason}): faces are searched on the CPU",
+    "device.no_gpu": "no GPU works here (tried: {tried}; this onnxruntime offers: {installed}): "
+    "install the GPU build of onnxruntime for your system, or use --device cpu",
+    "precision.int8_inexact": "the int8 face model differs from fp32 on this CPU (by {difference}, "
+    "more than {bound}): fp32 is used",
     # -- gui/app.py and the app's report rows (the window's own strings are Qt's: gui/i18n) --
     "app.description": "Review and export photos with every face hidden.",
     "app.help.paths": "photos or folders to open",

@@ -13,6 +13,8 @@ itself be such an object), which is what scripts should read.
 
 Schema version 3 (2 had no codes; 1 listed the removed values and the input path in every row):
   {"version": 3, "language": "en" | "fr" | ..., "details": bool, "files": [row, ...]}
+  and, when the run knows it, "device": {"device": "cpu" | "cuda" | ..., "precision": "fp32" |
+  "int8"}: where the faces were searched.
   row: input (str | null), output (str | null), status (ok | error | skipped), error (str | null),
        error_code ({code, values} | null), width, height,
        regions ([{x, y, w, h, shape, score, source}]),
@@ -143,14 +145,17 @@ def row(
 
 def build(
     results: Iterable[FileResult], *, details: bool = False, hide_input: bool = False,
-    lang: str = "en",
+    lang: str = "en", device: dict[str, str] | None = None,
 ) -> dict:
     rows = [row(r, details=details, hide_input=hide_input, lang=lang) for r in results]
     if hide_input and not details:
         # results come in input order, which is the camera's: sorted by their random names the
         # rows no longer say which output was taken first
         rows.sort(key=lambda r: (r["output"] is None, r["output"] or "", r["error"] or ""))
-    return {"version": VERSION, "language": lang, "details": details, "files": rows}
+    body = {"version": VERSION, "language": lang, "details": details, "files": rows}
+    if device is not None:
+        body["device"] = dict(device)
+    return body
 
 
 def write(body: dict, path: Path, *, overwrite: bool = False) -> None:

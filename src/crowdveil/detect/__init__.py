@@ -10,8 +10,9 @@ floor of 0.6 (blazeface.MEDIAPIPE_MIN_SCORE), with which every BlazeFace figure 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..messages import Message
 from .base import Detection, Detector
 
 # Chosen on the even-indexed half of the dev set (benchmarks/recall.py); see benchmarks/RESULTS.md.
@@ -33,6 +34,12 @@ class DetectorSettings:
     paranoid: bool = False  # lower thresholds and more scales, for the worst crowds
     threads: int = 1  # onnxruntime threads per detector: 1 when one worker runs per core
     members: tuple[str, ...] = MEMBERS  # which detectors the ensemble runs (benchmarks vary it)
+    # auto|cpu|gpu (runtime.py), or the provider an earlier probe chose (`resolve_device`).
+    # Neither this nor `precision` is in the batch key: they change how fast, not which regions
+    # (the same within 2 px, tests/test_device*.py, test_int8*.py), and a batch moved to
+    # another machine should not redo the photos it finished.
+    device: str = "auto"
+    precision: str = "auto"  # auto|fp32|int8 (int8.py): int8 only where the CPU is exact
 
 
 def build_detector(settings: DetectorSettings | None = None) -> Detector:
@@ -50,7 +57,7 @@ def build_detector(settings: DetectorSettings | None = None) -> Detector:
 
             members.append(BlazeFaceDetector(
                 threshold=min(0.95, threshold * BLAZEFACE_RATIO),
-                tile=BLAZEFACE_TILE, overlap=BLAZEFACE_OVERLAP,
+                tile=BLAZEFACE_TILE, overlap=BLAZEFACE_OVERLAP, device=settings.device,
             ))
         else:
             raise ValueError(f"unknown detector: {name}")
@@ -62,13 +69,43 @@ def build_detector(settings: DetectorSettings | None = None) -> Detector:
 def _centerface(threshold: float, settings: DetectorSettings) -> Detector:
     from .centerface import CenterFaceDetector
 
+    where = {"device": settings.device, "precision": settings.precision}
     if settings.paranoid:
         return CenterFaceDetector(
             threshold=threshold, threads=settings.threads, fine_long_side=1200, max_upscale=3.0,
+            **where,
         )
-    return CenterFaceDetector(threshold=threshold, threads=settings.threads)
+    return CenterFaceDetector(threshold=threshold, threads=settings.threads, **where)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where detection runs: `settings` with the device pinned, for every worker to reuse."""
+
+    settings: DetectorSettings
+    device: str  # "cpu", "cuda", "directml"...
+    precision: str  # "fp32" | "int8"
+    notes: tuple[Message, ...]
+
+
+def resolve_device(settings: DetectorSettings) -> Resolved:
+    """Try the requested device and precision once, in this process, with CenterFace.
+
+    Workers then open their sessions on the provider found here (or the CPU), so a provider
+    that fails is tried once per run, not once per worker, and the run can say which device
+    and precision it used. Raises runtime.DeviceError for `gpu` when none works.
+    """
+    from . import runtime
+    from .centerface import CenterFaceNet
+
+    net = CenterFaceNet(threads=1, device=settings.device, precision=settings.precision)
+    provider = net._session.provider
+    pinned = replace(settings, device="cpu" if provider == runtime.CPU else provider,
+                     precision=net.precision)
+    return Resolved(pinned, net.device, net.precision, tuple(net.notes))
 
 
 __all__ = [
     "Detection", "Detector", "DetectorSettings", "build_detector", "DEFAULT_THRESHOLD",
+    "Resolved", "resolve_device",
 ]

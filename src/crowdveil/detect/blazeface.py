@@ -207,22 +207,19 @@ class BlazeFaceNet:
     """One onnxruntime session of the verified BlazeFace model."""
 
     def __init__(self, threads: int = 1, model_path: Path = MODEL_PATH,
-                 license_path: Path = LICENSE_PATH, sha256: str = MODEL_SHA256) -> None:
-        import onnxruntime as ort  # heavy import: only when a detector is really built
+                 license_path: Path = LICENSE_PATH, sha256: str = MODEL_SHA256, *,
+                 device: str = "cpu") -> None:
+        from . import runtime  # onnxruntime is heavy: imported only when a detector is built
 
         if not license_path.is_file():
             # Apache-2.0 lets us ship the weights only with their licence beside them.
             raise ModelError(
                 f"face model licence missing: {license_path} (reinstall crowdveil)")
         data = load_model_bytes(model_path, sha256)
-        ort.disable_telemetry_events()  # a no-op off Windows; crowdveil never reports anything
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self._session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        options = runtime.options(threads)
+        probe = {"input": np.zeros((1, INPUT_SIDE, INPUT_SIDE, 3), np.float32)}
+        self._session = runtime.open_session(data, options, device, probe)
+        self.device, self.notes = self._session.device, self._session.notes
 
     def run(self, rgb: np.ndarray, threshold: float) -> np.ndarray:
         """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score in its pixels."""
@@ -250,14 +247,15 @@ class BlazeFaceDetector:
     def __init__(
         self, threshold: float = 0.3, tile: int = 384, overlap: int = 128,
         tiled_long_side: int = TILED_LONG_SIDE, threads: int = 1,
-        honour_threshold: bool = False,
+        honour_threshold: bool = False, device: str = "cpu",
     ) -> None:
         self.threshold = threshold
         self.min_score = threshold if honour_threshold else MEDIAPIPE_MIN_SCORE
         self.tile = tile
         self.overlap = overlap
         self.tiled_long_side = tiled_long_side
-        self._net = BlazeFaceNet(threads=threads)
+        self._net = BlazeFaceNet(threads=threads, device=device)
+        self.device, self.notes = self._net.device, self._net.notes
 
     def _detect_once(self, rgb: np.ndarray) -> list[Detection]:
         return [

@@ -130,25 +130,33 @@ def to_blob(rgb: np.ndarray) -> np.ndarray:
 
 
 class CenterFaceNet:
-    """One onnxruntime session of the verified model; `run` works on any image size."""
+    """One onnxruntime session of the verified model; `run` works on any image size.
 
-    def __init__(self, threads: int = 1, model_path: Path = MODEL_PATH) -> None:
-        import onnxruntime as ort  # heavy import: only when a detector is really built
+    `device` (auto|cpu|gpu, see runtime.py) picks the execution provider; `precision`
+    (auto|fp32|int8, see int8.py) whether the CPU runs the int8 copy of the model.
+    """
+
+    def __init__(self, threads: int = 1, model_path: Path = MODEL_PATH, *,
+                 device: str = "cpu", precision: str = "fp32") -> None:
+        from . import int8, runtime
 
         data = load_model_bytes(model_path)
-        ort.disable_telemetry_events()  # a no-op off Windows; crowdveil never reports anything
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # the graph's unused-initializer warnings are noise
         # The arena reuses buffers between layers and runs: 18% less time per pixel than plain
         # malloc here. It grows to what the largest tile needs, which TILE_PIXELS bounds.
-        options.enable_cpu_mem_arena = True
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self._session = ort.InferenceSession(
-            with_symbolic_dims(data, SYMBOLIC_DIMS), options, providers=["CPUExecutionProvider"]
-        )
+        options = runtime.options(threads)
+        probe = {_INPUT: np.zeros((1, 3, _ALIGN, _ALIGN), np.float32)}
+        opened = runtime.open_session(with_symbolic_dims(data, SYMBOLIC_DIMS), options, device,
+                                      probe)
+        self.notes = list(opened.notes)
+        self.precision = "fp32"
+        if opened.provider == runtime.CPU and model_path == MODEL_PATH:
+            chosen = int8.choose(precision, opened, threads)
+            if chosen.session is not None:
+                opened = chosen.session
+                self.precision = "int8"
+            self.notes += chosen.notes
+        self._session = opened
+        self.device = opened.device
 
     def run(self, rgb: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """Faces in `rgb` (H x W x 3 uint8) as N x 5 rows x, y, w, h, score, before NMS, and
@@ -188,6 +196,8 @@ class CenterFaceDetector:
         zoom_gate: float | None = None,
         mirror: Mirror = "none",
         model_path: Path = MODEL_PATH,
+        device: str = "cpu",
+        precision: str = "fp32",
     ) -> None:
         self.threshold = threshold
         self.coarse_threshold = min(0.9, 2 * threshold) if coarse_threshold is None \
@@ -202,7 +212,10 @@ class CenterFaceDetector:
         self.zoom = zoom and max_upscale > 1
         self.zoom_gate = threshold * ZOOM_GATE_RATIO if zoom_gate is None else zoom_gate
         self.mirror = mirror
-        self.net = CenterFaceNet(threads=threads, model_path=model_path)
+        self.net = CenterFaceNet(threads=threads, model_path=model_path, device=device,
+                                 precision=precision)
+        self.device, self.precision, self.notes = self.net.device, self.net.precision, \
+            self.net.notes
 
     def passes(self, height: int, width: int) -> list[Pass]:
         return plan_passes(

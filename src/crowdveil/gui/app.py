@@ -17,6 +17,8 @@ from .. import __version__
 from ..batch import DEFAULT_TIMEOUT_S
 from ..cli import _argparse_words, _requested_language
 from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
+from ..detect.int8 import PRECISIONS
+from ..detect.runtime import DEVICES
 from ..messages import text
 from . import language
 from .main_window import MainWindow
@@ -40,6 +42,9 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help=h("cli.help.threshold", value=DEFAULT_THRESHOLD))
     parser.add_argument("--paranoid", action="store_true", help=h("cli.help.paranoid"))
+    parser.add_argument("--device", choices=DEVICES, default="auto", help=h("cli.help.device"))
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help=h("cli.help.precision"))
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
                         help=h("app.help.timeout", value=DEFAULT_TIMEOUT_S))
     # the app bundle's check: open the window, say how long that took, close
@@ -56,8 +61,9 @@ def build_window(argv: list[str], detector_factory: Callable[[], Detector] | Non
 
     `detector_factory` (tests) runs the work in this process instead of worker processes."""
     args = parse_args(argv)
-    window = MainWindow(detector_factory, settings=DetectorSettings(args.threshold, args.paranoid),
-                        timeout=args.timeout or None)
+    settings = DetectorSettings(args.threshold, args.paranoid, device=args.device,
+                                precision=args.precision)
+    window = MainWindow(detector_factory, settings=settings, timeout=args.timeout or None)
     if args.paths:
         window.add_paths([p.expanduser() for p in args.paths])
     return window
