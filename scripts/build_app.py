@@ -96,7 +96,7 @@ RUNTIME_UNUSED = (
 )
 
 # Package data crowdveil needs at run time (models, their licences, translations).
-DATA_SUFFIXES = (".onnx", ".txt", ".md", ".qm", ".mo", ".json")
+DATA_SUFFIXES = (".onnx", ".txt", ".md", ".qm", ".mo", ".json", ".jpg")  # .jpg: int8 check
 # The photo types the app opens, for the macOS document types and Windows associations.
 PHOTO_TYPES = {
     "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
