@@ -138,11 +138,13 @@ def face_brightness(frame: np.ndarray, rect: tuple[int, int, int, int]) -> float
 
 
 def test_face_destroyed_in_every_frame_though_the_detector_misses_every_third(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     clip = make_clip(tmp_path / "walk.mp4")
     use_detector(monkeypatch, TruthDetector(sliding, miss=lambda t: t % 3 == 2))
-    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert cli.main([str(clip), "-o", str(tmp_path / "out")]) == 0
+    summary = capsys.readouterr().err.splitlines()[-1]
+    assert " 0 face regions" not in summary and "face regions" in summary  # counted per frame
     before, after = decoded(clip), decoded(tmp_path / "out" / "walk.mp4")
     assert len(after) == len(before) == 64
     for t, (src, out) in enumerate(zip(before, after, strict=True)):
@@ -251,25 +253,29 @@ def test_keep_audio_keeps_a_sound_track_without_tags(
 # -- the same clip, frame for frame ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("rate", [Fraction(30000, 1001), Fraction(25)])
+@pytest.mark.parametrize("rate,name", [(Fraction(30000, 1001), "c.mp4"), (Fraction(25), "c.mp4"),
+                                       (Fraction(25), "c.mkv")])
 def test_frame_count_rate_duration_and_size_are_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: Fraction,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: Fraction, name: str,
 ) -> None:
-    clip = make_clip(tmp_path / "c.mp4", n=50, rate=rate, size=(176, 96))
+    clip = make_clip(tmp_path / name, n=50, rate=rate, size=(176, 96))
     use_detector(monkeypatch, TruthDetector(None))
     assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
 
     def facts(path: Path) -> tuple:
         with av.open(str(path)) as c:
             v = c.streams.video[0]
-            count = sum(1 for _ in c.decode(v))
-            return (v.codec_context.width, v.codec_context.height, count, v.frames,
-                    v.average_rate, float(v.duration * v.time_base), v.codec_context.name,
-                    v.codec_context.pix_fmt)
+            count, last = 0, None
+            for last in c.decode(v):  # noqa: B007
+                count += 1
+            assert last is not None
+            end = float((last.pts + last.duration) * last.time_base)  # the clip's length
+            return (v.codec_context.width, v.codec_context.height, count, v.average_rate,
+                    round(end, 3), v.codec_context.name, v.codec_context.pix_fmt)
 
     before, after = facts(clip), facts(tmp_path / "out" / "c.mp4")
     assert after == before
-    assert after[:3] == (176, 96, 50) and after[4] == rate
+    assert after[:4] == (176, 96, 50, rate)
 
 
 def test_portrait_clip_comes_out_upright(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -322,6 +328,15 @@ def test_damaged_clips_give_one_error_each_and_the_batch_goes_on(
         lines = [line for line in err.splitlines() if name in line]
         assert len(lines) == 1, (name, err)
         assert "Traceback" not in err
+
+
+def test_the_pixel_limit_holds_for_every_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    clip = make_clip(tmp_path / "c.mp4", n=4, place=None)  # 160 x 120 = 19,200 pixels
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "--max-megapixels", "0.01"]) != 0
+    assert "19,200 pixels" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "c.mp4").exists()
 
 
 def test_interrupted_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

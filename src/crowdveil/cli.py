@@ -247,7 +247,8 @@ def _summary(results: list[FileResult], lang: str = DEFAULT_LANGUAGE,
     errors = sum(r.status == "error" for r in results)
     skipped = sum(r.status == "skipped" and r.error is None for r in results)
     unread = sum(r.status == "skipped" and r.error is not None for r in results)
-    faces = sum(len(r.regions) for r in ok)
+    # a clip's regions are counted per frame, not listed
+    faces = sum(r.video["regions"] if r.video else len(r.regions) for r in ok)
     meta = sum(len(r.metadata_found) for r in ok)
     parts = [ngettext("cli.summary.files", len(results), lang),
              ngettext("cli.summary.cleaned", len(ok), lang),

@@ -495,7 +495,7 @@ Progress = Callable[[int, int], None]  # (frames done, frames expected: 0 unknow
 def process_clip(
     source: Path, target: Path, detector: Detector, *, method: Method = "fill",
     keep_audio: bool = False, overwrite: bool = False, progress: Progress | None = None,
-    check: Callable[[Path, int, int], None] | None = None,
+    check: Callable[[Path, int, int], None] | None = None, max_pixels: int | None = None,
 ) -> ClipResult:
     """Detect, track, redact and write `source` as a clean MP4 at `target`, whole or not at all.
 
@@ -504,6 +504,10 @@ def process_clip(
     """
     start = time.perf_counter()
     info = probe(source)
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        # the photo limit holds per frame: a crafted clip must not take all memory either
+        raise LoadError("load.too_many_pixels", width=info.width, height=info.height,
+                        pixels=info.width * info.height, limit=max_pixels)
     if info.width % 2 or info.height % 2:
         # H.264 4:2:0 crops in steps of 2 pixels: an odd side cannot be kept exactly
         raise LoadError("video.odd_size", width=info.width, height=info.height)
