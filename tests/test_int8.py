@@ -42,14 +42,26 @@ def fresh_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(int8, "_checked", {})
 
 
-def test_auto_stays_fp32_on_a_cpu_without_exact_int8(monkeypatch, fresh_check) -> None:
+def test_auto_is_fp32_while_int8_hides_faces_fp32_finds(monkeypatch, fresh_check) -> None:
+    monkeypatch.setattr(int8, "exact_int8_cpu", lambda: True)
+    monkeypatch.setattr(int8, "open_int8", lambda threads: pytest.fail("int8 opened"))
+    net = CenterFaceNet(precision="auto")
+    assert net.precision == "fp32" and net.notes == []
+
+
+def test_no_int8_on_a_cpu_whose_int8_sums_can_saturate(monkeypatch, fresh_check) -> None:
     monkeypatch.setattr(int8, "exact_int8_cpu", lambda: False)
+    monkeypatch.setattr(int8, "open_int8", lambda threads: pytest.fail("int8 opened"))
+    net = CenterFaceNet(precision="int8")
+    assert net.precision == "fp32" and [n.code for n in net.notes] == ["precision.int8_cpu"]
+    monkeypatch.setattr(int8, "AUTO_INT8", True)  # were auto to pick int8: silently fp32 here
     net = CenterFaceNet(precision="auto")
     assert net.precision == "fp32" and net.notes == []
 
 
 def test_a_heatmap_that_strays_means_fp32_with_a_note(monkeypatch, fresh_check) -> None:
     monkeypatch.setattr(int8, "exact_int8_cpu", lambda: True)
+    monkeypatch.setattr(int8, "AUTO_INT8", True)
     # what a saturating CPU would do: the int8 heatmap far from the fp32 one
     monkeypatch.setattr(int8, "heat_difference", lambda a, b: 0.6)
     for precision in ("auto", "int8"):
@@ -94,9 +106,10 @@ def test_on_this_exact_cpu_the_int8_heatmap_is_within_the_bound(fresh_check) -> 
     _exact_here()
     fp32 = CenterFaceNet(precision="fp32")._session
     assert int8.heat_difference(fp32, int8.open_int8(1)) <= int8.HEAT_BOUND
-    where = resolve_device(DetectorSettings(device="cpu", precision="auto"))
+    where = resolve_device(DetectorSettings(device="cpu", precision="int8"))
     assert (where.device, where.precision, where.notes) == ("cpu", "int8", ())
     assert where.settings.precision == "int8"
+    assert resolve_device(DetectorSettings(device="cpu")).precision == "fp32"
 
 
 def _iou(a: tuple, b: tuple) -> float:
@@ -119,3 +132,14 @@ def test_int8_finds_every_face_fp32_finds_in_a_crowd(fresh_check) -> None:
         best = max(_iou(box, other) for other in boxes["int8"])
         assert best >= 0.8, box
     assert len(boxes["int8"]) == len(boxes["fp32"])
+
+
+def test_the_run_says_int8(tmp_path: Path, capsys: pytest.CaptureFixture[str], fresh_check
+                           ) -> None:
+    _exact_here()
+    from crowdveil import cli
+
+    (tmp_path / "a.jpg").write_bytes(plant.jpeg_with_everything(plant.face_image(256)))
+    assert cli.main([str(tmp_path / "a.jpg"), "-o", str(tmp_path / "out"), "-j", "1",
+                     "--device", "cpu", "--precision", "int8"]) == 0
+    assert "searched on cpu (int8)" in capsys.readouterr().err
