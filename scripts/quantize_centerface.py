@@ -1,10 +1,18 @@
 """Write an int8 (QDQ, per-channel) copy of the vendored CenterFace model.
 
     python -m venv /tmp/qvenv
-    /tmp/qvenv/bin/pip install onnx onnxruntime opencv-python-headless
+    /tmp/qvenv/bin/pip install onnx==1.23.2 onnxruntime==1.32.0 \
+        opencv-python-headless==5.1.0.95 numpy==2.4.6
     /tmp/qvenv/bin/python scripts/quantize_centerface.py OUT.onnx
         [--method entropy|minmax|percentile] [--exclude heads,first] [--photos 64]
-        [--data ../shared/data/facemask] [--cache DIR]
+        [--data ../shared/data/facemask] [--cache DIR] [--full-range]
+
+The shipped src/crowdveil/models/centerface_int8.onnx is
+    scripts/quantize_centerface.py src/crowdveil/models/centerface_int8.onnx --full-range
+with the versions above (SHA-256 in models/PROVENANCE.md and detect/int8.py). Two runs from
+scratch (no --cache) gave the same bytes; calibration runs on one thread, in a fixed order.
+Full range, not reduce_range, because crowdveil only runs it where the CPU's int8 sums are
+exact (detect/int8.py: VNNI/AMX, ARM dot product), so the 7-bit weights' margin buys nothing.
 
 Needs its own venv: `onnx` pulls a protobuf newer than mediapipe accepts, so it must not go into
 crowdveil's dev venv. crowdveil itself is imported from src/ (numpy and cv2 only).
@@ -30,12 +38,17 @@ CenterFace boxes at threshold 0.15, a face found when a box covers >= 50% of it)
 MinMax and Entropy calibration lost 7-17 faces more; keeping the heads or neck in fp32 bought
 nothing and cost ~7% of the speed.
 
-Not shipped (decision, session 2): the full-range model is within noise of fp32 here, but
+Session 2 (not shipped then): the full-range model is within noise of fp32 here, but
 only because this CPU has AVX512-VNNI; on x86 CPUs without VNNI onnxruntime's u8 x s8 kernels
 can saturate, and we cannot measure that here. The reduce_range model is exact on every CPU
 but loses 2-4 faces per ~1,800 against fp32. Either way the 1.7x would not reach issue #5's
 4x target, and recall comes first. The script stays so the next person can redo this on a
 machine without VNNI.
+
+Session 3 (issue 15), measured through crowdveil's whole pipeline (benchmarks/recall.py
+--precision int8, the ensemble with BlazeFace): shipped, but only as --precision int8, on exact
+CPUs; `auto` stays fp32 because it hid two more 20-40 px faces than fp32 on the dev set and on
+the 12 MP mosaics (benchmarks/RESULTS.md, "int8 CenterFace").
 """
 
 from __future__ import annotations
