@@ -48,9 +48,18 @@ def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
     from crowdveil.detect import DetectorSettings, build_detector
 
     settings = DetectorSettings(**settings_kwargs)
-    if members is not None:
-        settings = DetectorSettings(**{**settings_kwargs, "members": members})
-    _detector = build_detector(settings)
+    ours = tuple(m for m in members or () if m != "yunet")
+    if ours:
+        settings = DetectorSettings(**{**settings_kwargs, "members": ours})
+    if members is not None and "yunet" in members:  # benchmark-only (yunet.py), issue 15
+        from yunet import YuNetDetector
+
+        from crowdveil.detect.ensemble import EnsembleDetector
+
+        yunet = YuNetDetector()
+        _detector = EnsembleDetector([build_detector(settings), yunet]) if ours else yunet
+    else:
+        _detector = build_detector(settings)
     for member in getattr(_detector, "members", [_detector]):
         for name, attr, value in overrides:
             if member.name == name:
@@ -74,7 +83,8 @@ def _analyse(path: str) -> dict:
 def run_crowdveil(paths: list[Path], args: argparse.Namespace) -> tuple[dict, float]:
     settings = {"threshold": args.threshold, "paranoid": args.paranoid, "threads": 1,
                 "device": args.device, "precision": args.precision}
-    members = {"default": None, "centerface": ("centerface",), "blazeface": ("blazeface",)}[
+    members = {"default": None, "centerface": ("centerface",), "blazeface": ("blazeface",),
+               "yunet": ("yunet",), "default+yunet": ("centerface", "blazeface", "yunet")}[
         args.detector
     ]
     with ProcessPoolExecutor(
@@ -225,10 +235,13 @@ def _settable(member: str) -> set[str]:
     """The constructor settings of a detector member, which --set may change."""
     import inspect
 
+    from yunet import YuNetDetector
+
     from crowdveil.detect.blazeface import BlazeFaceDetector
     from crowdveil.detect.centerface import CenterFaceDetector
 
-    cls = {"centerface": CenterFaceDetector, "blazeface": BlazeFaceDetector}.get(member)
+    cls = {"centerface": CenterFaceDetector, "blazeface": BlazeFaceDetector,
+           "yunet": YuNetDetector}.get(member)
     if cls is None:
         return set()
     return set(inspect.signature(cls.__init__).parameters) - {"self", "model_path", "threads"}
@@ -248,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="only the first N pictures (0: all)")
     p.add_argument("--mosaics", type=int, default=6, help="~12 MP mosaics to build and score")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--detector", choices=["default", "centerface", "blazeface"],
+    p.add_argument("--detector", choices=["default", "centerface", "blazeface", "yunet",
+                                          "default+yunet"],
                    default="default")
     p.add_argument("--paranoid", action="store_true")
     p.add_argument("--threshold", type=float, default=None)
