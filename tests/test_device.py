@@ -33,21 +33,23 @@ def _model() -> bytes:
 class _Fake:
     """A session that claims `provider` leads it but computes on the CPU (or fails on run)."""
 
-    def __init__(self, real: ort.InferenceSession, provider: str, fail_run: bool) -> None:
+    def __init__(self, real: ort.InferenceSession, provider: str, fail_run: str) -> None:
         self.real, self.provider, self.fail_run = real, provider, fail_run
 
     def get_providers(self) -> list[str]:
         return [self.provider, runtime.CPU]
 
     def run(self, outputs: object, feed: dict) -> list:
-        if self.fail_run:
+        if self.fail_run == "always" or (self.fail_run == "large" and max(
+                next(iter(feed.values())).shape) > 32):
             raise RuntimeError("CUDA failure 100: no CUDA-capable device is detected\nmore")
         return self.real.run(outputs, feed)
 
 
 def _factory(behaviour: dict[str, str]):
     """An InferenceSession stand-in: per provider, 'raise' at creation, 'silent' (onnxruntime
-    quietly put it on the CPU), 'fail_run' (loads, fails on the first run) or 'ok'."""
+    quietly put it on the CPU), 'fail_run' (loads, fails on the first run), 'fail_large' (passes
+    the tiny probe, fails on a real picture) or 'ok'."""
     made: list[str] = []
 
     def factory(model: bytes, options: object, providers: list[str], **_: object):
@@ -60,7 +62,8 @@ def _factory(behaviour: dict[str, str]):
             raise RuntimeError(f"{providers[0]} could not load libcudnn.so.9")
         if what == "silent":
             return real  # get_providers() says CPU only
-        return _Fake(real, providers[0], fail_run=what == "fail_run")
+        return _Fake(real, providers[0], fail_run={"fail_run": "always", "fail_large": "large"
+                                                   }.get(what, ""))
 
     factory.made = made  # type: ignore[attr-defined]
     return factory
@@ -89,6 +92,17 @@ def test_auto_uses_the_first_provider_that_loads_and_runs() -> None:
     assert opened.provider == DML and opened.device == "directml"
     assert factory.made == [CUDA, DML]  # CUDA first, whatever order onnxruntime lists them
     assert [n.values["device"] for n in opened.notes] == ["cuda"]
+
+
+def test_a_provider_that_fails_on_a_real_picture_hands_it_to_the_cpu() -> None:
+    opened = _open("auto", [CUDA, runtime.CPU], {CUDA: "fail_large"})
+    assert opened.device == "cuda" and not opened.notes  # the probe passed
+    blob = {"input.1": np.random.default_rng(0).uniform(0, 255, (1, 3, 96, 128)).astype(
+        np.float32)}
+    heat = opened.run(["537"], blob)[0]
+    cpu = ort.InferenceSession(_model(), runtime.options(1), providers=[runtime.CPU])
+    assert np.array_equal(heat, cpu.run(["537"], blob)[0])
+    assert opened.device == "cpu" and [n.code for n in opened.notes] == ["device.fallback"]
 
 
 def test_cpu_never_tries_an_accelerator() -> None:

@@ -87,18 +87,32 @@ SessionFactory = Callable[..., Any]
 
 @dataclass
 class Session:
-    """An onnxruntime session and where it runs; `notes` say why a device was passed over."""
+    """An onnxruntime session and where it runs; `notes` say why a device was passed over.
+
+    An accelerated session that fails on a real input (one the tiny probe did not stand for:
+    a shape the provider cannot take, its memory exhausted) is replaced by a CPU session and the
+    call retried there, so a photo is never lost to the device.
+    """
 
     session: Any
     provider: str
     notes: list[Message] = field(default_factory=list)
+    reopen_on_cpu: Callable[[], Any] | None = None
 
     @property
     def device(self) -> str:
         return label(self.provider)
 
     def run(self, outputs: Sequence[str] | None, feed: Mapping[str, np.ndarray]) -> list:
-        return self.session.run(outputs, dict(feed))
+        try:
+            return self.session.run(outputs, dict(feed))
+        except Exception as exc:
+            if self.provider == CPU or self.reopen_on_cpu is None:
+                raise
+            self.notes.append(Message("device.fallback", {"device": self.device,
+                                                          "reason": _reason(exc)}))
+            self.session, self.provider = self.reopen_on_cpu(), CPU
+            return self.session.run(outputs, dict(feed))
 
     def __getattr__(self, name: str) -> Any:  # get_inputs() and the like: the session's own
         if name == "session":  # not set yet (copy, unpickling): no recursion
@@ -158,7 +172,8 @@ def open_session(
             notes.append(Message("device.fallback", {"device": label(provider),
                                                      "reason": _reason(exc)}))
             continue
-        return Session(session, provider, notes)
+        return Session(session, provider, notes,
+                       lambda: factory(model, session_options, providers=[CPU]))
     raise DeviceError(Message("device.no_gpu", {
         "tried": ", ".join(label(p) for p in tried) or "-",
         "installed": ", ".join(label(p) for p in available) or "-",
