@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     # Crisp on fractional-scaling screens (125 %, 150 %): no rounding of the scale factor.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    existing = QApplication.instance()  # tests and the bundle's check may have made one
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setApplicationName("crowdveil")
     app.setApplicationDisplayName("crowdveil")
     app.setApplicationVersion(__version__)

@@ -40,7 +40,7 @@ from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from ..messages import msg
 from ..pipeline import FileResult, display_path
 from ..record import Record, settings_key
-from ..redact import METHODS, redact
+from ..redact import METHODS, Method, redact
 from ..write_clean import DEFAULT_QUALITY, output_target
 from .edits import RegionEditor
 from .images import to_qimage
@@ -197,9 +197,10 @@ class MainWindow(QMainWindow):
             action.setShortcuts([QKeySequence(k) for k in keys])
         if toolbar:
             action.setIconText(toolbar)
-        keys = _keys(action)
+        names = _keys(action)
         # the tooltip names the shortcut: how keyboard users learn it
-        action.setToolTip(arg(self.tr("%1 (%2)"), tip or text, keys) if keys else (tip or text))
+        action.setToolTip(arg(self.tr("%1 (%2)"), tip or text, names) if names
+                          else (tip or text))
         action.setStatusTip(tip)
         self.addAction(action)  # shortcuts work wherever the focus is
         return action
@@ -339,10 +340,10 @@ class MainWindow(QMainWindow):
         for b in self.toolbars:
             b.setAccessibleName(b.windowTitle())
             for button in b.findChildren(QAbstractButton):
-                action = button.defaultAction() if hasattr(button, "defaultAction") else None
-                if action is not None:
+                shown = getattr(button, "defaultAction", lambda: None)()
+                if shown is not None:
                     # a screen reader says the full name, not the shortened button label
-                    button.setAccessibleName(action.text().replace("&", "").rstrip("…"))
+                    button.setAccessibleName(shown.text().replace("&", "").rstrip("…"))
         self.setTabOrder(self.list_view, self.view)
         self.setTabOrder(self.view, self.panel)
 
@@ -553,7 +554,7 @@ class MainWindow(QMainWindow):
         if item is None or pixels is None:
             self._original = None
             self.view.show_photo(None, None)
-            self.undo_group.setActiveStack(None)
+            self.undo_group.setActiveStack(None)  # type: ignore[arg-type]  # Qt takes None: no stack
             self.stack.setCurrentWidget(self.placeholder)
             if item is not None:
                 text = self.tr("Loading…") if item.reviewable else item.status_text()
@@ -578,7 +579,7 @@ class MainWindow(QMainWindow):
                 self._refresh_picture()
         self._update_state()
 
-    def method(self) -> str:
+    def method(self) -> Method:
         return self.method_box.currentData()
 
     def _refresh_picture(self) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QListView, QStyle, QStyledItemDelegate
 
+from ..messages import Message
 from ..regions import Region
 from ..reveal import Finding
 from ..walk import walk_folder
@@ -92,7 +93,7 @@ class PhotoItem:
         return " · ".join(parts)
 
 
-def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, str | None]]:
+def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, Message | str | None]]:
     """(file, root it came from, reason it is skipped or None) for every dropped path.
 
     Folders are walked as the CLI walks them (`walk.walk_folder`), but files of other types

@@ -271,8 +271,9 @@ class ReviewView(QGraphicsView):
         for i, item in enumerate(self._items):
             if item.isSelected():
                 r = item.region()
-                shape = "box" if r.shape == "ellipse" else "ellipse"
-                self._editor.replace(i, Region(r.x, r.y, r.w, r.h, shape, r.score, r.source),
+                self._editor.replace(i, Region(r.x, r.y, r.w, r.h,
+                                               "box" if r.shape == "ellipse" else "ellipse",
+                                               r.score, r.source),
                                      QCoreApplication.translate("ReviewView",
                                                                 "changing a region's shape"))
 
