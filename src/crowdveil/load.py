@@ -93,7 +93,8 @@ def _to_srgb(im: Image.Image, notes: list[Message]) -> Image.Image:
         if im.mode == "L":
             # a grey profile cannot be paired with an RGB one in a single lcms transform
             return im
-        return ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
+        converted = ImageCms.profileToProfile(im, src, _SRGB, outputMode=out_mode)
+        return im if converted is None else converted  # None only for an in-place transform
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         notes.append(msg("note.icc_unusable"))
         return im

@@ -326,7 +326,7 @@ class WorkerPool:
             ticket, job = w.ticket, w.job
             self._replace(w)
             self._on_done(ticket, error_row(job.source,
-                                            msg("pool.timeout", seconds=float(self.timeout))))
+                                            msg("pool.timeout", seconds=float(self.timeout or 0))))
 
 
 def run_isolated(

@@ -10,6 +10,7 @@ import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import piexif
 
@@ -95,9 +96,9 @@ def _tag_value(kind: str, value: object) -> Value:
                second=second)
 
 
-def _degrees(value: object) -> float | None:
+def _degrees(value: Any) -> float | None:  # EXIF rationals: whatever a file holds
     try:
-        d, m, s = ((n / den) if den else 0.0 for n, den in value)  # type: ignore[union-attr]
+        d, m, s = ((n / den) if den else 0.0 for n, den in value)
         return d + m / 60 + s / 3600
     except (TypeError, ValueError):
         return None
