@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,8 +21,11 @@ import pytest
 from plant import face_box, face_image
 
 from crowdveil import batch, cli
+from crowdveil.detect import DetectorSettings
 from crowdveil.detect.base import Detection
 from crowdveil.formats import video
+from crowdveil.pipeline import Options
+from crowdveil.pool import WorkerPool
 
 W, H = 160, 120
 FACE = 64  # the astronaut picture pasted at this size; her face is face_box(FACE) inside it
@@ -388,3 +392,31 @@ def test_written_clip_with_a_user_data_box_is_refused(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "c.mp4", n=4, place=None, metadata={"title": "CVTITLE4411"})
     with pytest.raises(video.VerifyError):
         video.verify_clip(clip, W, H, 4, keep_audio=False)
+
+
+@dataclass(frozen=True)
+class SlowClip:
+    """A job that takes `seconds` (tests.test_pool.nap_work) and, as a clip's, has a weight."""
+
+    source: Path
+    seconds: float
+    weight: float = 1.0
+
+
+def test_a_long_clip_gets_a_time_limit_scaled_by_its_length() -> None:
+    from tests.test_pool import _drain, nap_work
+    from tests.test_robust_batch import stub_detector
+
+    results: dict[int, object] = {}
+    pool = WorkerPool(nap_work, stub_detector, DetectorSettings(), Options(),
+                      lambda t, r: results.__setitem__(t, r), workers=2, timeout=1)
+    try:
+        long = pool.submit(SlowClip(Path("long.mp4"), 2.0, weight=8.0))
+        stuck = pool.submit(SlowClip(Path("stuck.mp4"), 3600.0, weight=2.0))
+        _drain(pool, lambda: len(results) == 2)
+        assert results[long].status == "ok"  # 2 s, over the batch's 1 s, within its 8 s
+        assert results[stuck].status == "error"
+        assert "time limit of 2 s" in results[stuck].error
+    finally:
+        pool.close()
+

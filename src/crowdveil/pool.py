@@ -326,7 +326,8 @@ class WorkerPool:
             ticket, job = w.ticket, w.job
             self._replace(w)
             self._on_done(ticket, error_row(job.source,
-                                            msg("pool.timeout", seconds=float(self.timeout or 0))))
+                                            msg("pool.timeout", seconds=float(self.timeout or 0)
+                                                * float(getattr(job, "weight", 1.0)))))
 
 
 def run_isolated(
