@@ -187,3 +187,12 @@ def test_accelerated_regions_equal_the_cpu_ones_within_2_px() -> None:
             fast = _regions(provider, rgb)
             assert fast.shape == cpu.shape, provider
             assert np.abs(fast - cpu).max() <= 2.0, provider
+
+
+def test_the_app_takes_the_same_device_and_precision() -> None:
+    pytest.importorskip("PySide6", reason="the app's extra (PySide6) is not installed")
+    from crowdveil.gui.app import parse_args
+
+    args = parse_args(["--device", "gpu", "--precision", "int8"])
+    assert (args.device, args.precision) == ("gpu", "int8")
+    assert (parse_args([]).device, parse_args([]).precision) == ("auto", "auto")
