@@ -420,3 +420,33 @@ def test_a_long_clip_gets_a_time_limit_scaled_by_its_length() -> None:
     finally:
         pool.close()
 
+
+
+def test_a_clip_with_a_second_video_track_is_cleaned_and_the_track_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Phones add tracks beside the picture (a second angle, timed metadata): naming one in
+    the findings used to raise, so such a clip could be neither inspected nor cleaned."""
+    clip = tmp_path / "two.mov"
+    with av.open(str(clip), "w") as c:
+        streams = [c.add_stream("libx264", rate=30) for _ in range(2)]
+        for s in streams:
+            s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        for t in range(24):
+            for s in streams:
+                frame = av.VideoFrame.from_ndarray(scene(t, sliding), format="rgb24")
+                for p in s.encode(frame):
+                    c.mux(p)
+        for s in streams:
+            for p in s.encode():
+                c.mux(p)
+    tracks = [f for f in video.findings(clip) if f.kind == "track"]
+    assert [f.values for f in tracks] == [{"kind": "video"}]
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    with av.open(str(tmp_path / "out" / "two.mp4")) as out:
+        assert [s.type for s in out.streams] == ["video"]
+    faces = [face_rect(t, sliding) for t in range(24)]
+    for frame, rect in zip(decoded(tmp_path / "out" / "two.mp4"), faces, strict=True):
+        if rect is not None:
+            assert face_brightness(frame, rect) < 40

@@ -333,7 +333,7 @@ class WorkerPool:
 def run_isolated(
     jobs: list, options: Options, settings: DetectorSettings, workers: int,
     done: Callable[[FileResult], None], timeout: float | None, work: WorkFn,
-    make_detector: DetectorFactory, after_kill: Callable[[], None] | None = None,
+    make_detector: DetectorFactory, after_kill: Callable[[], object] | None = None,
 ) -> None:
     """Run `work` on every job in worker processes; `after_kill` runs if any was killed."""
     pool = WorkerPool(work, make_detector, settings, options, lambda _ticket, r: done(r),

@@ -69,13 +69,13 @@ def build_detector(settings: DetectorSettings | None = None) -> Detector:
 def _centerface(threshold: float, settings: DetectorSettings) -> Detector:
     from .centerface import CenterFaceDetector
 
-    where = {"device": settings.device, "precision": settings.precision}
     if settings.paranoid:
         return CenterFaceDetector(
             threshold=threshold, threads=settings.threads, fine_long_side=1200, max_upscale=3.0,
-            **where,
+            device=settings.device, precision=settings.precision,
         )
-    return CenterFaceDetector(threshold=threshold, threads=settings.threads, **where)
+    return CenterFaceDetector(threshold=threshold, threads=settings.threads,
+                              device=settings.device, precision=settings.precision)
 
 
 @dataclass(frozen=True)

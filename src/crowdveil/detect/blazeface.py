@@ -102,7 +102,8 @@ def _warp_taps(h: int, w: int) -> tuple[np.ndarray, ...]:
     ever made the map depend on both coordinates.
     """
     side = float(max(h, w))
-    corners = cv2.boxPoints(((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))
+    corners = cv2.boxPoints(  # float32 centre as mediapipe's own call passes it
+        ((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))  # type: ignore[arg-type]
     target = np.array(
         [[0, INPUT_SIDE], [0, 0], [INPUT_SIDE, 0], [INPUT_SIDE, INPUT_SIDE]], np.float32)
     forward = cv2.getPerspectiveTransform(corners.astype(np.float32), target)

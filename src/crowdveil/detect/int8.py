@@ -86,6 +86,8 @@ def check_picture() -> np.ndarray:
 
     data = load_model_bytes(CHECK_PICTURE, CHECK_SHA256)
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:  # cannot happen for the hash-checked JPEG we ship; say so if it does
+        raise RuntimeError(f"{CHECK_PICTURE} does not decode")
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 

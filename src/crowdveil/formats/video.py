@@ -133,7 +133,7 @@ def _seconds(value: int | None, base: Fraction | None) -> float | None:
 
 def upright(frame: av.VideoFrame, rotation: int) -> np.ndarray:
     """The frame as upright RGB pixels: the display matrix applied, as EXIF orientation is."""
-    rgb = frame.to_ndarray(format="rgb24")
+    rgb: np.ndarray = frame.to_ndarray(format="rgb24")
     if rotation:
         rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
     return rgb
@@ -166,7 +166,7 @@ def _findings(container: av.container.InputContainer, audio_s: float | None) -> 
     found: list[Finding] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(kind: str, code: str, **values: str | float) -> None:
+    def add(kind: str, code: str, /, **values: str | float) -> None:  # values may hold "kind"
         key = (kind, repr(sorted(values.items())))
         if key not in seen:
             seen.add(key)
@@ -620,8 +620,11 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
             vout = out.add_stream("libx264", rate=info.rate,
                                   options={"crf": str(CRF), "preset": "veryfast"})
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
-            vout.time_base = vin.time_base
-            vout.codec_context.time_base = vin.time_base
+            base = vin.time_base
+            if base is None:  # every demuxed stream has one; without it no timestamp means a thing
+                raise LoadError("video.damaged", detail="no time base")
+            vout.time_base = base
+            vout.codec_context.time_base = base
             vout.codec_context.flags |= av.codec.context.Flags.bitexact
             aout = None
             if ain is not None:
@@ -633,7 +636,7 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                 for packet in src.demux(*streams):
                     if packet.stream.type == "video":
                         for frame in packet.decode():
-                            if written >= n:
+                            if written >= n or not isinstance(frame, av.VideoFrame):
                                 continue
                             rgb = upright(frame, info.rotation)
                             clean = redact(rgb, regions[written], method, rng)
@@ -651,6 +654,8 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                                 progress(n + written, 2 * n)
                     elif aout is not None:
                         for frame in packet.decode():
+                            if not isinstance(frame, av.AudioFrame):
+                                continue
                             frame.pts = None
                             for p in aout.encode(frame):
                                 out.mux(p)
