@@ -258,6 +258,8 @@ ENGLISH: dict[str, Entry] = {
     "video.unreadable": "cannot read video: {detail}",
     "video.no_video": "the file holds no video track",
     "video.no_frames": "the video holds no frame that can be decoded",
+    "video.no_time_base": "cannot decode video: its picture track has no timing information, "
+    "so its frames cannot be placed in time",
     "video.damaged": "cannot decode video: the file is incomplete or damaged (it may not have "
     "finished copying) ({detail})",
     "video.frames_missing": "cannot decode video: the file is incomplete or damaged (it may not "

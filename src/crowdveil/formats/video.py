@@ -622,7 +622,7 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
             base = vin.time_base
             if base is None:  # every demuxed stream has one; without it no timestamp means a thing
-                raise LoadError("video.damaged", detail="no time base")
+                raise LoadError("video.no_time_base")
             vout.time_base = base
             vout.codec_context.time_base = base
             vout.codec_context.flags |= av.codec.context.Flags.bitexact
