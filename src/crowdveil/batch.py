@@ -6,6 +6,7 @@ processes.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +20,16 @@ from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
 from .pipeline import FileResult, Options, _same_file, analyse, display_path, error_row, export
-from .pool import BatchError, DetectorFactory, WorkFn, _safe, run_isolated  # noqa: F401
+from .pool import (  # noqa: F401
+    BatchError,
+    DetectorFactory,
+    JobProgress,
+    StageClock,
+    WorkFn,
+    _safe,
+    run_isolated,
+    set_progress_sink,
+)
 from .record import Record, digest_bytes, file_digest, settings_key
 from .walk import walk_folder
 from .write_clean import SUFFIX, remove_stale_temps
@@ -236,7 +246,7 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
 
     clip = video.process_clip(job.source, target, detector, method=options.method,
                               keep_audio=options.keep_audio, overwrite=overwrite, check=check,
-                              max_pixels=options.max_pixels)
+                              max_pixels=options.max_pixels, progress=StageClock())
     notes = [msg("video.done", frames=clip.frames, faces=clip.faces, regions=clip.regions,
                  fps=round(clip.fps, 1))]
     if clip.audio_kept:
@@ -267,12 +277,14 @@ def run(
     isolate: bool = True,
     work: WorkFn = process_job,
     make_detector: DetectorFactory = build_detector,
+    on_progress: Callable[[Job, JobProgress], None] | None = None,
 ) -> list[FileResult]:
     """Process every job; results come back in completion order through `on_result` too.
 
     With `isolate` (the default) each photo is processed in a worker process that is killed
     and replaced if it dies or exceeds `timeout` seconds on one photo. `work` and
     `make_detector` are module-level functions (they are sent to spawned workers).
+    `on_progress(job, JobProgress)` says how far a clip is while it runs.
     """
     settings = settings or DetectorSettings()
     results: list[FileResult] = []
@@ -289,10 +301,16 @@ def run(
     if not isolate:
         detector = make_detector(settings)
         for job in jobs:
-            done(_safe(work, job, detector, options))
+            sink = functools.partial(on_progress, job) if on_progress is not None else None
+            previous = set_progress_sink(sink)
+            try:
+                done(_safe(work, job, detector, options))
+            finally:
+                set_progress_sink(previous)
         return results
     run_isolated(jobs, options, settings, workers, done, timeout, work, make_detector,
-                 after_kill=lambda: remove_stale_temps(output_folders(jobs)))
+                 after_kill=lambda: remove_stale_temps(output_folders(jobs)),
+                 progress=on_progress)
     return results
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -14,18 +15,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import __version__, report
-from .batch import DEFAULT_TIMEOUT_S, output_folders, plan, run
+from .batch import DEFAULT_TIMEOUT_S, Job, output_folders, plan, run
 from .detect import DEFAULT_THRESHOLD, DetectorSettings, resolve_device
 from .detect.int8 import PRECISIONS
 from .detect.runtime import DEVICES, DeviceError
 from .errors import CrowdveilError, LoadError, os_reason, printable
-from .formats import VIDEO_SUFFIXES
+from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import DEFAULT_MAX_PIXELS
 from .messages import (
     DEFAULT_LANGUAGE,
     Message,
     available_languages,
     gettext_for,
+    msg,
     ngettext,
     render,
     resolve_language,
@@ -33,6 +35,7 @@ from .messages import (
     text,
 )
 from .pipeline import FileResult, Options, display_path, inspect_bytes
+from .pool import JobProgress
 from .redact import METHODS
 from .reveal import Finding
 from .write_clean import check_output_folder, remove_stale_temps
@@ -212,6 +215,12 @@ class _Progress:
                 self.bar.set_description_str(text("cli.progress.searching", self.lang,
                                                   n=self.done + 1, total=self.total))
 
+    def clip(self, job: Job, how: JobProgress) -> None:
+        """A clip in a worker says how far it is: its name, pass, frame, speed, time left."""
+        if self.bar is None:
+            return
+        self.bar.set_description_str(printable(clip_progress(job, how, self.lang)))
+
     def _say(self, line: str) -> None:
         line = printable(line)
         if self.bar is not None:
@@ -222,6 +231,30 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def clip_progress(job: Job, how: JobProgress, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One line for a running clip. Under --rename the clip is named by its random output
+    name: a screen or a shared terminal log must not give the input's name back."""
+    if job.renamed:
+        name = job.target_base.name + VIDEO_OUTPUT_SUFFIX
+    else:
+        name = display_path(job.source)
+    if how.left_s is None:
+        left = msg("cli.progress.left_unknown")
+    elif how.left_s >= 60:
+        whole = int(round(how.left_s))
+        left = msg("cli.progress.left_minutes", minutes=whole // 60, seconds=whole % 60)
+    else:
+        left = msg("cli.progress.left_seconds", seconds=int(math.ceil(how.left_s)))
+    fps = round(how.fps, 1)
+    if how.stage == "write":
+        return text("cli.progress.clip_writing", lang, file=name, n=how.done, total=how.total,
+                    fps=fps, left=left)
+    if how.total:
+        return text("cli.progress.clip_searching", lang, file=name, n=how.done,
+                    total=how.total, fps=fps, left=left)
+    return text("cli.progress.clip_searching_open", lang, file=name, n=how.done, fps=fps)
 
 
 @contextlib.contextmanager
@@ -359,7 +392,7 @@ def _main(argv: list[str], lang: str) -> int:
                 settings = replace(settings, threads=os.cpu_count() or 1)
         with _sigterm_interrupts():
             results += run(batch.jobs, options, settings, jobs, on_result=progress.finished,
-                           timeout=args.timeout or None)
+                           timeout=args.timeout or None, on_progress=progress.clip)
     except KeyboardInterrupt:
         progress.close()
         print(text("cli.interrupted", lang), file=sys.stderr)

@@ -218,6 +218,15 @@ ENGLISH: dict[str, Entry] = {
     "cli.progress.loading": "loading the face models, then searching photo 1 of {total}",
     "cli.progress.searching": "searching photo {n} of {total}",
     "cli.progress.unit": "photo",
+    # a clip while it runs: {left} is one of the three "left" entries below
+    "cli.progress.clip_searching": "{file}: searching frame {n} of {total}, {fps:.1f} frames/s, "
+    "{left}",
+    "cli.progress.clip_searching_open": "{file}: searching frame {n}, {fps:.1f} frames/s",
+    "cli.progress.clip_writing": "{file}: writing frame {n} of {total}, {fps:.1f} frames/s, "
+    "{left}",
+    "cli.progress.left_minutes": "{minutes:d} min {seconds:02d} s left",
+    "cli.progress.left_seconds": "{seconds:d} s left",
+    "cli.progress.left_unknown": "time left not known yet",
     # tqdm's own layout (its placeholders, not ours): French puts a space before the colon
     "cli.progress.bar": "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
     "[{elapsed}<{remaining}, {rate_fmt}{postfix}]",

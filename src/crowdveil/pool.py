@@ -8,6 +8,7 @@ process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -27,6 +28,67 @@ from .pipeline import FileResult, Options, error_row
 
 WorkFn = Callable[[Any, Detector, Options], FileResult]
 DetectorFactory = Callable[[DetectorSettings], Detector]
+PROGRESS_EVERY_S = 0.5  # a worker tells the parent how a long job goes at most this often
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """How far a long job (a clip) has gone, as a worker tells the parent: numbers only, so
+    the parent decides how to name the file (never the input's name under --rename)."""
+
+    stage: str  # "search" (detecting every frame) or "write" (redacting and encoding)
+    done: int  # frames of this stage done
+    total: int  # frames of this stage (0: unknown)
+    fps: float  # frames per second of this stage so far
+    left_s: float | None  # time left for the whole job, None while it cannot be guessed
+
+
+ProgressSink = Callable[[JobProgress], None]
+_sink: ProgressSink | None = None  # where `report_progress` goes in this process
+
+
+def set_progress_sink(sink: ProgressSink | None) -> ProgressSink | None:
+    """Send this process's `report_progress` calls to `sink`; returns the previous one."""
+    global _sink
+    previous, _sink = _sink, sink
+    return previous
+
+
+def report_progress(progress: JobProgress) -> None:
+    """Tell whoever runs this job how far it is (nothing happens if nobody listens)."""
+    if _sink is not None:
+        _sink(progress)
+
+
+class StageClock:
+    """Turns a job's (stage, done, total) calls into throttled `JobProgress` reports.
+
+    The job calls it once per frame; it reports at most every `every` s, and always the first
+    and last frame of a stage. Time left counts the frames of this stage and of the stages
+    after it (`later`: frames each) at this stage's speed until a later stage has its own.
+    """
+
+    def __init__(self, stages: tuple[str, ...] = ("search", "write"),
+                 every: float = PROGRESS_EVERY_S) -> None:
+        self.stages, self.every = stages, every
+        self.stage: str | None = None
+        self.start = self.last = 0.0
+        self.first = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage:  # timed from its first frame: the first frame's time includes
+            self.stage, self.start, self.first, self.last = stage, now, done, 0.0  # warm-up
+        elif (total == 0 or done < total) and now - self.last < self.every:
+            return
+        self.last = now
+        spent = now - self.start
+        fps = (done - self.first) / spent if spent > 0 and done > self.first else 0.0
+        left = None
+        if fps > 0 and total > 0:
+            later = self.stages[self.stages.index(stage) + 1:] if stage in self.stages else ()
+            left = (max(0, total - done) + total * len(later)) / fps
+        report_progress(JobProgress(stage, done, total, fps, left))
 
 
 class BatchError(CrowdveilError):
@@ -68,6 +130,14 @@ def _worker_main(
         conn.send(("fatal", f"{type(exc).__name__}: {first_line(str(exc))}"))
         return
     conn.send(("ready", None))
+
+    def tell_parent(progress: JobProgress) -> None:
+        # small and at most every PROGRESS_EVERY_S: the pipe's buffer takes minutes of them
+        # even while the parent is busy, so this never holds the job up
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("progress", progress))
+
+    set_progress_sink(tell_parent)
     while True:
         try:
             job = jobs.recv()
@@ -136,6 +206,7 @@ class WorkerPool:
         self, work: WorkFn, make_detector: DetectorFactory, settings: DetectorSettings,
         options: Options, on_done: Callable[[int, Any], None], *, workers: int = 1,
         timeout: float | None = None, on_start: Callable[[int], None] | None = None,
+        on_progress: Callable[[int, JobProgress], None] | None = None,
     ) -> None:
         # spawn: no fork of a process holding model threads
         self._ctx = multiprocessing.get_context("spawn")
@@ -144,6 +215,7 @@ class WorkerPool:
         self.timeout = timeout
         self._on_done = on_done
         self._on_start = on_start
+        self._on_progress = on_progress
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._pending: deque[tuple[int, Any]] = deque()
@@ -300,8 +372,13 @@ class WorkerPool:
     def _check(self, w: _Worker) -> None:
         message = None
         try:
-            if w.conn.poll():
+            while w.conn.poll():
                 message = w.conn.recv()
+                if message[0] != "progress":
+                    break
+                if self._on_progress is not None and w.ticket is not None:
+                    self._on_progress(w.ticket, message[1])
+                message = None
         except (EOFError, OSError):
             message = None
         if message is not None:
@@ -334,12 +411,29 @@ def run_isolated(
     jobs: list, options: Options, settings: DetectorSettings, workers: int,
     done: Callable[[FileResult], None], timeout: float | None, work: WorkFn,
     make_detector: DetectorFactory, after_kill: Callable[[], object] | None = None,
+    progress: Callable[[Any, JobProgress], None] | None = None,
 ) -> None:
-    """Run `work` on every job in worker processes; `after_kill` runs if any was killed."""
-    pool = WorkerPool(work, make_detector, settings, options, lambda _ticket, r: done(r),
-                      workers=min(workers, len(jobs)), timeout=timeout)
+    """Run `work` on every job in worker processes; `after_kill` runs if any was killed;
+    `progress(job, JobProgress)` as long jobs report how far they are."""
+    running: dict[int, Any] = {}
+
+    def started(ticket: int) -> None:
+        running[ticket] = tickets[ticket]
+
+    def finished(ticket: int, result: FileResult) -> None:
+        running.pop(ticket, None)
+        done(result)
+
+    def moved(ticket: int, how: JobProgress) -> None:
+        if progress is not None and ticket in running:
+            progress(running[ticket], how)
+
+    pool = WorkerPool(work, make_detector, settings, options, finished,
+                      workers=min(workers, len(jobs)), timeout=timeout, on_start=started,
+                      on_progress=moved)
+    tickets: dict[int, Any] = {}
     for job in jobs:
-        pool.submit(job)
+        tickets[pool.submit(job)] = job
     failed = False
     try:
         while pool.busy():

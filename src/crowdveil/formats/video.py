@@ -508,7 +508,8 @@ class ClipResult:
     audio_kept: bool = False
 
 
-Progress = Callable[[int, int], None]  # (frames done, frames expected: 0 unknown)
+# (stage "search" or "write", frames of that stage done, frames it has: 0 unknown)
+Progress = Callable[[str, int, int], None]
 
 
 def process_clip(
@@ -535,7 +536,7 @@ def process_clip(
     for _, rgb in frames(source, info.rotation):
         detections.append(detector.detect(rgb))
         if progress:
-            progress(len(detections), 2 * max(info.frames, 1))
+            progress("search", len(detections), info.frames)
     n = len(detections)
     if n == 0:
         raise LoadError("video.no_frames")
@@ -651,7 +652,7 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                                 out.mux(_strip_sei(p))
                             written += 1
                             if progress:
-                                progress(n + written, 2 * n)
+                                progress("write", written, n)
                     elif aout is not None:
                         for frame in packet.decode():
                             if not isinstance(frame, av.AudioFrame):
