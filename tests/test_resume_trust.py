@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from crowdveil import batch, cli, pipeline
+from crowdveil.detect import DetectorSettings, Resolved
 from crowdveil.detect.base import Detection
 from crowdveil.record import RECORD_NAME
 from tests import plant
@@ -180,6 +182,27 @@ def test_a_rerun_with_other_options_redoes_the_outputs(tmp_path: Path, change: l
     assert crowdveil(src, "-o", out, *(change if change[0] == "--method" else
                                        ["--method", "fill", *change]), "--report", report) == 0
     assert json.loads(report.read_text())["files"][0]["status"] == "ok"  # redone, not skipped
+
+
+def test_a_photo_searched_with_int8_is_searched_again_when_fp32_is_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """int8 misses faces fp32 finds (README): its outputs must not stand in for fp32's."""
+    def pinned(settings: DetectorSettings) -> Resolved:
+        precision = "int8" if settings.precision == "int8" else "fp32"  # auto means fp32
+        return Resolved(replace(settings, device="cpu", precision=precision), "cpu", precision,
+                        ())
+
+    monkeypatch.setattr(cli, "resolve_device", pinned)
+    src = save(tmp_path / "in" / "a.jpg", photo(1))
+    out, report = tmp_path / "out", tmp_path / "r.json"
+
+    assert crowdveil(src, "-o", out, "--precision", "int8") == 0
+    assert crowdveil(src, "-o", out, "--report", report) == 0  # auto: fp32
+    assert json.loads(report.read_text())["files"][0]["status"] == "ok"  # redone, not skipped
+    report.unlink()
+    assert crowdveil(src, "-o", out, "--precision", "fp32", "--report", report) == 0
+    assert json.loads(report.read_text())["files"][0]["status"] == "skipped"  # fp32 == auto
 
 
 # -- item 6: an output folder inside the input is never read back ----------------------------

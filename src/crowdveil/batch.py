@@ -261,9 +261,12 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
 def batch_key(options: Options, settings: DetectorSettings) -> str:
     """Everything that decides a batch output's pixels: a rerun that changes any of it redoes
     the photos (the version stands for the models and the head geometry)."""
+    # int8 finds fewer faces than fp32 (README), so its outputs never stand in for fp32's.
+    # "auto" means fp32 (int8.py); fp32 keeps the key it always had, so older records hold.
+    int8 = {"precision": "int8"} if settings.precision == "int8" else {}
     return settings_key(tool=f"crowdveil {__version__}", method=options.method,
                         quality=options.quality, threshold=settings.threshold,
-                        paranoid=settings.paranoid, members=list(settings.members))
+                        paranoid=settings.paranoid, members=list(settings.members), **int8)
 
 
 def run(

@@ -35,9 +35,9 @@ class DetectorSettings:
     threads: int = 1  # onnxruntime threads per detector: 1 when one worker runs per core
     members: tuple[str, ...] = MEMBERS  # which detectors the ensemble runs (benchmarks vary it)
     # auto|cpu|gpu (runtime.py), or the provider an earlier probe chose (`resolve_device`).
-    # Neither this nor `precision` is in the batch key: they change how fast, not which regions
-    # (the same within 2 px, tests/test_device*.py, test_int8*.py), and a batch moved to
-    # another machine should not redo the photos it finished.
+    # The device is not in the batch key: it changes how fast, not which regions (the same
+    # within 2 px, tests/test_device*.py), and a batch moved to another machine should not redo
+    # the photos it finished. int8 precision is in it (batch.batch_key): it misses faces.
     device: str = "auto"
     precision: str = "auto"  # auto|fp32|int8 (int8.py): int8 only where the CPU is exact
 
