@@ -450,3 +450,138 @@ def test_a_clip_with_a_second_video_track_is_cleaned_and_the_track_named(
     for frame, rect in zip(decoded(tmp_path / "out" / "two.mp4"), faces, strict=True):
         if rect is not None:
             assert face_brightness(frame, rect) < 40
+
+
+# -- clips as cameras and editors really make them -------------------------------------------
+
+
+def dash(t: int) -> tuple[int, int]:
+    """12 px a frame, about the face's width (a face rushing past): the tracker still joins
+    it into one track, so nothing is held over, and a region one frame off misses it."""
+    return 12 * t, 30
+
+
+def numbered(t: int, place: Place | None, w: int, h: int) -> np.ndarray:
+    """The scene with the frame's number written in binary along its bottom edge: six
+    16 px blocks, black or white, that survive compression."""
+    frame = scene(t, place, w, h)
+    for bit in range(6):
+        frame[h - 16 :, 16 * bit : 16 * bit + 16] = 255 if t >> bit & 1 else 0
+    return frame
+
+
+def number(frame: np.ndarray) -> int:
+    h = frame.shape[0]
+    return sum(1 << bit for bit in range(6)
+               if frame[h - 12 : h - 4, 16 * bit + 4 : 16 * bit + 12].mean() > 128)
+
+
+def test_b_frames_each_frame_in_its_place_with_its_own_regions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """libx264's default stores frames out of display order (B-frames): the output must show
+    them in the input's order, each redacted where the face is in THAT frame."""
+    w, h, n = 640, 128, 40
+    clip = tmp_path / "dash.mp4"
+    with av.open(str(clip), "w") as c:
+        s = c.add_stream("libx264", rate=30, options={"x264-params": "bframes=3:b-adapt=0"})
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        for t in range(n):
+            for p in s.encode(av.VideoFrame.from_ndarray(numbered(t, dash, w, h), "rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with av.open(str(clip)) as c:  # B-frames indeed: packets come out of display order
+        pts = [p.pts for p in c.demux(video=0) if p.pts is not None]
+        assert pts != sorted(pts)
+    use_detector(monkeypatch, TruthDetector(dash))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    after = decoded(tmp_path / "out" / "dash.mp4")
+    assert len(after) == n
+    for t, frame in enumerate(after):
+        assert number(frame) == t, f"frame {t} out of place"
+        rect = face_rect(t, dash)
+        assert rect is not None
+        if rect[0] + rect[2] <= w:
+            assert face_brightness(frame, rect) < 12, f"face shows in frame {t}"
+
+
+def _timing(path: Path) -> list[float]:
+    """When each frame is shown, in display order. (A decoded frame's `duration` is not
+    compared: with B-frames the demuxer gives the decode-order gap, not the display time.)"""
+    with av.open(str(path)) as c:
+        return [round(float(f.pts * f.time_base), 6) for f in c.decode(video=0)]
+
+
+def _timed_clip(path: Path, pts: list[int], base: Fraction = Fraction(1, 1000)) -> Path:
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.time_base = s.codec_context.time_base = base
+        for t, at in enumerate(pts):
+            frame = av.VideoFrame.from_ndarray(scene(t, sliding), format="rgb24")
+            frame.pts, frame.time_base = at, base
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("name,pts", [
+    # a phone's variable frame rate: frames 10 to 70 ms apart, irregularly
+    ("vfr.mp4", [0, 33, 50, 120, 131, 190, 200, 270, 301, 350, 362, 430, 445, 480, 540, 560,
+                 600, 633, 690, 700]),
+    ("vfr.mkv", [0, 33, 50, 120, 131, 190, 200, 270, 301, 350, 362, 430, 445, 480, 540, 560]),
+    # a clip cut from a longer one: its first frame is shown 5 s in
+    ("late.mp4", [5000 + 33 * i for i in range(20)]),
+    ("late.mov", [5000 + 40 * i for i in range(20)]),
+])
+def test_every_frame_keeps_its_timestamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         name: str, pts: list[int]) -> None:
+    clip = _timed_clip(tmp_path / name, pts)
+    before = _timing(clip)
+    assert before == [p / 1000 for p in pts]
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert _timing(tmp_path / "out" / (Path(name).stem + ".mp4")) == before
+
+
+def _tone(stream: av.audio.stream.AudioStream, seconds: float = 1.0) -> list[av.Packet]:
+    samples = int(44100 * seconds)
+    tone = np.sin(np.arange(samples) / 10.0).astype(np.float32)[None, :]
+    packets = []
+    for start in range(0, samples, 1024):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]),
+                                           format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        packets += stream.encode(frame)
+    return packets + stream.encode()
+
+
+def test_a_clip_without_pictures_gives_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    with av.open(str(src / "voice.m4v"), "w", format="mp4") as c:  # a voice memo, named .m4v
+        a = c.add_stream("aac", rate=44100)
+        for p in _tone(a):
+            c.mux(p)
+    with av.open(str(src / "blank.mkv"), "w") as c:  # a picture track that holds no frame
+        v = c.add_stream("libx264", rate=30)
+        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+        a = c.add_stream("aac", rate=44100)
+        for p in _tone(a):
+            c.mux(p)
+    make_clip(src / "good.mp4", n=6, place=None)
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(src), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    for name in ("voice.m4v", "blank.mkv"):
+        lines = [line for line in err.splitlines() if name in line]
+        assert len(lines) == 1, (name, err)
+        assert "no video track" in lines[0] or "no frame" in lines[0], lines[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".mp4") == [
+        "good.mp4"]
