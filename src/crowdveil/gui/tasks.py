@@ -106,6 +106,10 @@ def thumbnail(pixels: np.ndarray, side: int = THUMB_SIDE) -> np.ndarray:
 def run_task(task: CheckTask | PixelsTask | ExportTask, detector: Detector,
              options: Options) -> Result:
     """Do one task; a bad file becomes an error row, never an exception."""
+    from . import video_tasks  # here: video_tasks needs `thumbnail` from this module
+
+    if isinstance(task, video_tasks.VIDEO_TASKS):
+        return video_tasks.run_video_task(task, detector)  # type: ignore[return-value]
     try:
         if isinstance(task, CheckTask):
             return _check(task, detector)

@@ -1,0 +1,274 @@
+"""What the app asks a worker to do with a clip: check it, show one frame, export it.
+
+Like `tasks`, everything here runs in a worker (never in the window, which decodes nothing),
+and tasks and results are plain picklable data. The clip is read with the command line's own
+functions (`formats.video`: probe, frames, track, the encoder and verify), so a clip exported
+from the app has every face destroyed in every frame exactly as `crowdveil clip.mp4` does, plus
+the regions the user drew, each held over the frames the user chose.
+
+A clip is never held in memory: the check keeps boxes, a frame task decodes up to the frame it
+was asked for and keeps that one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..batch import VIDEO_BYTES_PER_TIMEOUT
+from ..detect import Detector
+from ..errors import CrowdveilError, LoadError, WriteError, display_path, os_reason
+from ..formats import VIDEO_OUTPUT_SUFFIX, video
+from ..load import DEFAULT_MAX_PIXELS
+from ..messages import msg
+from ..pipeline import FileResult, error_row
+from ..pool import StageClock
+from ..record import Record
+from ..redact import Method
+from ..regions import Region, clip_region
+from ..reveal import Finding
+from ..write_clean import TEMP_PREFIX, TEMP_SUFFIX, _fsync_dir, _rename_no_clobber
+from .tasks import thumbnail
+
+
+@dataclass(frozen=True)
+class UserRegion:
+    """A region the user drew, destroyed in frames `first` to `last` (both included)."""
+
+    region: Region
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class VideoCheckTask:
+    """Probe, detect on every frame, track: what the user reviews."""
+
+    source: Path
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    weight: float = 1.0  # the worker pool's time limit is this many times the photo limit
+
+
+@dataclass(frozen=True)
+class VideoFrameTask:
+    """One frame of a clip checked earlier, if the file is still the one that was checked."""
+
+    source: Path
+    digest: str
+    index: int
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class VideoExportTask:
+    source: Path
+    digest: str  # the bytes the regions were found in: anything else is refused
+    target_base: Path
+    regions: list[list[Region]]  # per frame, from the check (the CLI's tracker)
+    user_regions: list[UserRegion]
+    record_root: Path
+    key: str
+    method: str = "fill"
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    overwrite: bool = False
+    weight: float = 1.0
+
+
+def clip_weight(source: Path) -> float:
+    """As the command line weighs a clip: a long clip gets its length's time, not a photo's."""
+    try:
+        return max(1.0, source.stat().st_size / VIDEO_BYTES_PER_TIMEOUT)
+    except OSError:
+        return 1.0
+
+
+@dataclass
+class VideoChecked:
+    digest: str
+    width: int
+    height: int
+    frames: int
+    rate: float
+    duration_s: float
+    thumb: np.ndarray
+    regions: list[list[Region]]  # per frame: what will be destroyed in it
+    faces: int  # tracks
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class VideoFrame:
+    index: int
+    pixels: np.ndarray
+
+
+@dataclass
+class VideoChanged:
+    source: Path
+
+
+VideoResult = VideoChecked | VideoFrame | VideoChanged | FileResult
+VIDEO_TASKS = (VideoCheckTask, VideoFrameTask, VideoExportTask)
+
+Progress = Callable[[str, int, int], None]
+
+
+def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, detector: Detector,
+                   progress: Progress | None = None) -> VideoResult:
+    """Do one clip task; a bad clip becomes an error row, never an exception."""
+    try:
+        if isinstance(task, VideoCheckTask):
+            return check_clip(task.source, detector, task.max_pixels)
+        if isinstance(task, VideoFrameTask):
+            if video.file_digest(task.source) != task.digest:
+                return VideoChanged(task.source)
+            return VideoFrame(task.index, frame_at(task.source, task.index))
+        return export_task(task, progress if progress is not None else StageClock())
+    except CrowdveilError as exc:
+        return error_row(task.source, exc.message)
+    except MemoryError:
+        return error_row(task.source, msg("error.no_memory"))
+
+
+def _checked_info(source: Path, max_pixels: int) -> video.ClipInfo:
+    info = video.probe(source)
+    if info.width * info.height > max_pixels:
+        raise LoadError("load.too_many_pixels", width=info.width, height=info.height,
+                        pixels=info.width * info.height, limit=max_pixels)
+    if info.width % 2 or info.height % 2:
+        raise LoadError("video.odd_size", width=info.width, height=info.height)
+    return info
+
+
+def check_clip(source: Path, detector: Detector,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoChecked:
+    """The detection pass and the tracker of `video.process_clip`, without writing."""
+    digest = video.file_digest(source)
+    info = _checked_info(source, max_pixels)
+    detections = []
+    thumb: np.ndarray | None = None
+    for _, rgb in video.frames(source, info.rotation):
+        if thumb is None:
+            thumb = thumbnail(rgb)
+        detections.append(detector.detect(rgb))
+    n = len(detections)
+    if n == 0 or thumb is None:
+        raise LoadError("video.no_frames")
+    if info.frames and n < info.frames:
+        raise LoadError("video.frames_missing", n=n, expected=info.frames)
+    rate = float(info.rate) if info.rate else 30.0
+    regions, faces = video.track(detections, info.width, info.height, rate)
+    return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumb,
+                        regions, faces, list(info.findings))
+
+
+def frame_at(source: Path, index: int) -> np.ndarray:
+    """Frame `index` (0-based), upright, decoded from the start (exact, as the writer counts)."""
+    info = video.probe(source)
+    for i, (_, rgb) in enumerate(video.frames(source, info.rotation)):
+        if i == index:
+            return rgb
+    raise LoadError("video.no_frames")
+
+
+def merged(regions: list[list[Region]], user: list[UserRegion], width: int,
+           height: int) -> list[list[Region]]:
+    """Per frame: the tracker's regions plus each user region inside its frame range."""
+    out = [list(r) for r in regions]
+    for u in user:
+        clipped = clip_region(u.region, width, height)
+        if clipped is None:
+            continue
+        for t in range(max(0, u.first), min(len(out) - 1, u.last) + 1):
+            out[t].append(clipped)
+    return out
+
+
+def write_clip(source: Path, target: Path, regions: list[list[Region]], *,
+               method: Method = "fill", overwrite: bool = False,
+               check: Callable[[Path, int, int], None] | None = None,
+               progress: Progress | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+               ) -> int:
+    """Write `source` redacted with `regions` (one list per frame) at `target`, whole or not.
+
+    The second half of `video.process_clip` (same encoder, same box cleaning, same verify, same
+    no-clobber rename), for regions decided elsewhere. Returns the frames written."""
+    info = _checked_info(source, max_pixels)
+    n = len(regions)
+    absent = video._planted_strings(info)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError("write.mkdir", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
+    if not overwrite and os.path.lexists(target):
+        raise WriteError("write.exists", file=display_path(target))
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                                        suffix=TEMP_SUFFIX, dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise WriteError("write.cannot_write_in", folder=display_path(folder),
+                         reason=os_reason(exc)) from exc
+    tmp = Path(tmp_name)
+    try:
+        written = video._encode(source, tmp, info, regions, method, False, progress, n)
+        if written != n:
+            raise LoadError("video.changed", n=written, expected=n)
+        video._clean_boxes(tmp)
+        video.verify_clip(tmp, info.width, info.height, n, False, absent)
+        if check is not None:
+            check(tmp, info.width, info.height)
+        try:
+            if overwrite:
+                os.replace(tmp, target)
+            else:
+                _rename_no_clobber(tmp, target)
+        except FileExistsError as exc:
+            raise WriteError("write.exists", file=display_path(target)) from exc
+        except OSError as exc:
+            raise WriteError("write.cannot_write", file=display_path(target),
+                             reason=os_reason(exc)) from exc
+        _fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return written
+
+
+def export_task(task: VideoExportTask, progress: Progress | None = None,
+                ) -> FileResult | VideoChanged:
+    """Export a checked clip with the user's regions; recorded as the CLI records a clip."""
+    digest = video.file_digest(task.source)
+    if digest != task.digest:
+        return VideoChanged(task.source)
+    target = task.target_base.with_name(task.target_base.name + VIDEO_OUTPUT_SUFFIX)
+    with contextlib.suppress(OSError):
+        if target.exists() and os.path.samefile(target, task.source):
+            raise WriteError("write.replaces_input", file=display_path(target))
+    info = _checked_info(task.source, task.max_pixels)
+    record = Record(task.record_root)
+    overwrite = task.overwrite
+    if not overwrite and os.path.lexists(target) and record.wrote(target):
+        overwrite = True  # a stale output of ours is written again, as photos are
+
+    def check(written: Path, width: int, height: int) -> None:
+        # before the rename: an output never exists unrecorded
+        record.add(target, video.file_digest(written), digest, task.key, width, height)
+
+    regions = merged(task.regions, task.user_regions, info.width, info.height)
+    n = write_clip(task.source, target, regions, method=task.method,  # type: ignore[arg-type]
+                   overwrite=overwrite, check=check, progress=progress,
+                   max_pixels=task.max_pixels)
+    return FileResult(display_path(task.source), output=display_path(target),
+                      width=info.width, height=info.height,
+                      metadata_found=list(info.findings),
+                      video={"frames": n, "regions": sum(len(r) for r in regions)})
