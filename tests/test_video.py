@@ -585,3 +585,63 @@ def test_a_clip_without_pictures_gives_one_clear_line(
         assert "no video track" in lines[0] or "no frame" in lines[0], lines[0]
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".mp4") == [
         "good.mp4"]
+
+
+ONE = 1 << 16  # a display matrix's 16.16 fixed point
+
+
+def _matrix(a: int, b: int, c: int, d: int) -> list[int]:
+    """FFmpeg's display matrix layout: x' = a x + c y, y' = b x + d y (w is 2.30 fixed)."""
+    return [a * ONE, b * ONE, 0, c * ONE, d * ONE, 0, 0, 0, 1 << 30]
+
+
+def _matrix_clip(path: Path, matrix: list[int], n: int = 6) -> Path:
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.set_display_matrix(matrix)
+        for t in range(n):
+            for p in s.encode(av.VideoFrame.from_ndarray(scene(t, None), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("name,matrix,red,green", [
+    # stored, red rises to the right and green downwards; what a player shows:
+    ("mirror.mp4", _matrix(-1, 0, 0, 1), "left", "down"),  # selfie camera: left-right mirror
+    ("upside.mp4", _matrix(1, 0, 0, -1), "right", "up"),  # mirror top to bottom
+    ("turned.mp4", _matrix(-1, 0, 0, -1), "left", "up"),  # a half turn, no mirror
+    ("diagonal.mov", _matrix(0, 1, 1, 0), "down", "right"),  # a quarter turn and a mirror
+])
+def test_mirrored_clips_come_out_as_players_show_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, matrix: list[int], red: str,
+    green: str,
+) -> None:
+    """A mirror in the display matrix used to be read as a half turn: the clip came out upside
+    down (a left-right mirror) or not mirrored at all (top to bottom)."""
+    clip = _matrix_clip(tmp_path / name, matrix)
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    with av.open(str(tmp_path / "out" / (Path(name).stem + ".mp4"))) as c:
+        frame = next(c.decode(video=0))
+        assert frame.side_data.get(av.sidedata.sidedata.Type.DISPLAYMATRIX) is None
+        rgb = frame.to_ndarray(format="rgb24").astype(int)
+    h, w = rgb.shape[:2]
+    assert (w, h) == ((H, W) if "diagonal" in name else (W, H))
+    rises = {"right": rgb[h // 2, -5] - rgb[h // 2, 4], "left": rgb[h // 2, 4] - rgb[h // 2, -5],
+             "down": rgb[-5, w // 2] - rgb[4, w // 2], "up": rgb[4, w // 2] - rgb[-5, w // 2]}
+    assert rises[red][0] > 100 and rises[green][1] > 100, (rises[red], rises[green])
+
+
+def test_a_slanted_display_matrix_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    half = round(ONE * 0.7071)  # a 45 degree turn: no upright frame of the same size exists
+    clip = _matrix_clip(tmp_path / "slant.mp4", [half, half, 0, -half, half, 0, 0, 0, 1 << 30])
+    use_detector(monkeypatch, TruthDetector(None))
+    assert cli.main([str(clip), "-o", str(tmp_path / "out")]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if "slant.mp4" in line]
+    assert len(lines) == 1 and "display matrix" in lines[0], lines
+    assert not (tmp_path / "out" / "slant.mp4").exists()

@@ -275,6 +275,8 @@ ENGLISH: dict[str, Entry] = {
     "have finished copying): {n} of its {expected} frames can be read",
     "video.changed": "the video changed while it was cleaned ({n} frames on the second reading, "
     "{expected} on the first): not written",
+    "video.odd_matrix": "cannot clean video: its display matrix slants or scales the picture "
+    "(only quarter turns and mirrors are understood), so its faces could be placed wrong",
     "video.odd_size": "video is {width:d}x{height:d}: an H.264 video cannot keep an odd width "
     "or height exactly, not cleaned",
     "video.bad_box": "written video has a damaged {box} box",

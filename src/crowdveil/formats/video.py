@@ -17,13 +17,16 @@ import os
 import struct
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
+from av.sidedata.sidedata import SideData
+from av.sidedata.sidedata import Type as SideDataType
 
 from ..detect.base import Detection, Detector
 from ..errors import (
@@ -70,11 +73,17 @@ def is_video_path(path: Path) -> bool:
 # -- reading ---------------------------------------------------------------------------------
 
 
+DISPLAYMATRIX = SideDataType.DISPLAYMATRIX
+# How stored pixels become upright: (swap rows and columns, then flip rows, then flip columns).
+Orientation = tuple[bool, bool, bool]
+UPRIGHT: Orientation = (False, False, False)
+
+
 @dataclass
 class ClipInfo:
     width: int  # upright, as written
     height: int
-    rotation: int  # counter-clockwise degrees the stored pixels are turned to be upright
+    orientation: Orientation  # the display matrix, as array operations on the stored pixels
     rate: Fraction
     frames: int  # as the container announces it (0: unknown); the reading pass counts
     duration_s: float
@@ -97,10 +106,33 @@ def _video_stream(container: av.container.InputContainer) -> av.video.stream.Vid
     return container.streams.video[0]
 
 
-def _rotation(stream: av.video.stream.VideoStream, first: av.VideoFrame | None) -> int:
-    degrees = first.rotation if first is not None else 0
-    turn = int(round(degrees / 90.0)) % 4 * 90
-    return turn
+def _orientation(first: av.VideoFrame | None) -> Orientation:
+    """What the clip's display matrix does to the stored pixels, mirrors included.
+
+    FFmpeg's `rotation` alone reads a mirrored matrix as a turn (a left-right mirror as a
+    half turn: the clip would come out upside down). The matrix maps a stored pixel (x, y)
+    to x' = a x + c y, y' = b x + d y (plus a shift); every quarter turn and mirror is one
+    of eight such matrices. Anything else (a slant, a scale) is refused: no clip is written
+    unless its pixels are the ones a player shows.
+    """
+    if first is None:
+        return UPRIGHT
+    # iterating the container gives its entries (PyAV's stubs say keys, as for a Mapping)
+    entries = cast("Iterable[SideData]", first.side_data)
+    found = [bytes(data) for data in entries if data.type == DISPLAYMATRIX]
+    if not found:
+        return UPRIGHT
+    raw = found[0]
+    if len(raw) != 36:
+        raise LoadError("video.odd_matrix")
+    a, b, _u, c, d, _v, _x, _y, _w = struct.unpack("<9i", raw)
+    one = 1 << 16  # 16.16 fixed point
+    if {abs(a), abs(d)} == {one} and b == c == 0:
+        return (False, d < 0, a < 0)
+    if {abs(b), abs(c)} == {one} and a == d == 0:
+        # x' = c y, y' = b x: rows become columns, each axis flipped where its sign is negative
+        return (True, b < 0, c < 0)
+    raise LoadError("video.odd_matrix")
 
 
 def probe(path: Path) -> ClipInfo:
@@ -110,9 +142,9 @@ def probe(path: Path) -> ClipInfo:
         first = None
         with contextlib.suppress(av.FFmpegError, StopIteration):
             first = next(container.decode(stream))
-        rotation = _rotation(stream, first)
+        orientation = _orientation(first)
         w, h = stream.codec_context.width, stream.codec_context.height
-        if rotation in (90, 270):
+        if orientation[0]:
             w, h = h, w
         rate = Fraction(stream.average_rate or stream.guessed_rate or 30)
         duration = _seconds(stream.duration, stream.time_base)
@@ -122,7 +154,7 @@ def probe(path: Path) -> ClipInfo:
         if container.streams.audio:
             a = container.streams.audio[0]
             audio_s = _seconds(a.duration, a.time_base) or duration or 0.0
-        info = ClipInfo(w, h, rotation, rate, int(stream.frames or 0), duration or 0.0, audio_s)
+        info = ClipInfo(w, h, orientation, rate, int(stream.frames or 0), duration or 0.0, audio_s)
         info.findings = _findings(container, audio_s)
         return info
 
@@ -131,22 +163,27 @@ def _seconds(value: int | None, base: Fraction | None) -> float | None:
     return float(value * base) if value is not None and base is not None else None
 
 
-def upright(frame: av.VideoFrame, rotation: int) -> np.ndarray:
+def upright(frame: av.VideoFrame, orientation: Orientation) -> np.ndarray:
     """The frame as upright RGB pixels: the display matrix applied, as EXIF orientation is."""
     rgb: np.ndarray = frame.to_ndarray(format="rgb24")
-    if rotation:
-        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
-    return rgb
+    swap, flip_rows, flip_cols = orientation
+    if swap:
+        rgb = rgb.transpose(1, 0, 2)
+    if flip_rows:
+        rgb = rgb[::-1]
+    if flip_cols:
+        rgb = rgb[:, ::-1]
+    return np.ascontiguousarray(rgb) if orientation != UPRIGHT else rgb
 
 
-def frames(path: Path, rotation: int) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
+def frames(path: Path, orientation: Orientation) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
     """Every frame of the first video track, decoded one at a time, upright."""
     with _open(path) as container:
         stream = _video_stream(container)
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
-                yield frame, upright(frame, rotation)
+                yield frame, upright(frame, orientation)
         except av.FFmpegError as exc:
             raise LoadError("video.damaged", detail=first_line(str(exc))) from exc
 
@@ -533,7 +570,7 @@ def process_clip(
         raise LoadError("video.odd_size", width=info.width, height=info.height)
     rate = float(info.rate) if info.rate else 30.0
     detections: list[list[Detection]] = []
-    for _, rgb in frames(source, info.rotation):
+    for _, rgb in frames(source, info.orientation):
         detections.append(detector.detect(rgb))
         if progress:
             progress("search", len(detections), info.frames)
@@ -639,7 +676,7 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                         for frame in packet.decode():
                             if written >= n or not isinstance(frame, av.VideoFrame):
                                 continue
-                            rgb = upright(frame, info.rotation)
+                            rgb = upright(frame, info.orientation)
                             clean = redact(rgb, regions[written], method, rng)
                             of = av.VideoFrame.from_ndarray(clean, format="rgb24")
                             pts = frame.pts if frame.pts is not None else written
