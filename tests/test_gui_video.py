@@ -8,15 +8,22 @@ tasks do with detections and with the regions the user adds, not the model.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
-import av
-import numpy as np
-import pytest
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported: no screen needed
 
-from crowdveil.detect.base import Detection
-from crowdveil.gui import tasks
-from crowdveil.gui.video_tasks import (
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from crowdveil.detect.base import Detection  # noqa: E402
+from crowdveil.gui import tasks, video_tasks  # noqa: E402
+from crowdveil.gui.main_window import MainWindow  # noqa: E402
+from crowdveil.gui.photo_list import Status  # noqa: E402
+from crowdveil.gui.video_tasks import (  # noqa: E402
     UserRegion,
     VideoChanged,
     VideoChecked,
@@ -27,8 +34,8 @@ from crowdveil.gui.video_tasks import (
     check_clip,
     write_clip,
 )
-from crowdveil.pipeline import FileResult, Options
-from crowdveil.regions import Region
+from crowdveil.pipeline import FileResult, Options  # noqa: E402
+from crowdveil.regions import Region  # noqa: E402
 
 W, H, N = 160, 120, 30
 FACE = (40, 30, 32, 32)  # x, y, w, h of the planted "face" (a textured square)
@@ -155,3 +162,115 @@ def test_a_cancelled_export_leaves_nothing(clip: Path) -> None:
     with pytest.raises(Cancelled):
         write_clip(clip, out / "march.mp4", checked.regions, progress=progress)
     assert os.listdir(out) == []
+
+
+# --- the window -----------------------------------------------------------------------------
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow(detector_factory=SquareDetector)
+    qtbot.addWidget(w)  # closed at teardown, which stops its threads
+    w.resize(1280, 800)
+    w.show()
+    return w
+
+
+def _settled(window) -> bool:
+    return all(i.status not in (Status.QUEUED, Status.ANALYSING) for i in window.model.items)
+
+
+def _shown(window, x: int, y: int) -> tuple[int, int, int]:
+    c = window.view._pixmap_item.pixmap().toImage().pixelColor(x, y)
+    return c.red(), c.green(), c.blue()
+
+
+def test_a_dropped_folder_lists_its_clip_with_duration_and_thumbnail(qtbot, window,
+                                                                       clip: Path) -> None:
+    window.add_paths([clip.parent])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    [item] = window.model.items
+    assert item.status is Status.READY, item.status_text()
+    assert "1.0 s" in item.status_text() and "30 frame" in item.status_text()
+    assert item.thumb is not None and item.frames == N
+
+
+def test_the_scrubber_shows_frame_k_with_its_regions(qtbot, window, clip: Path) -> None:
+    window.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    assert window.scrub_row.isVisible() and window.scrubber.accessibleName()
+    item = window.current_item()
+    window.scrubber.setFocus()
+    for _ in range(5):  # the keyboard alone reaches any frame
+        QTest.keyClick(window.scrubber, Qt.Key.Key_Right)
+    k = 5
+    qtbot.waitUntil(lambda: item.pixels is not None and item.frame == k
+                    and window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+    assert "6" in window.frame_label.text()
+    # frame k's counter bar (4 + 4k px) is what the view shows
+    assert max(_shown(window, 4 * k + 1, 1)) < 60 and max(_shown(window, 4 * k + 8, 1)) > 100
+    cx, cy = FACE[0] + FACE[2] // 2, FACE[1] + FACE[3] // 2
+    assert _shown(window, cx, cy) != (0, 0, 0)
+    window.preview_action.trigger()  # the regions that will be destroyed in this frame
+    assert _shown(window, cx, cy) == (0, 0, 0)
+
+
+def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
+        qtbot, window, clip: Path, tmp_path: Path) -> None:
+    window.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    item = window.current_item()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+    mx, my, mw, mh = MARK
+    viewport = window.view.viewport()
+    start = window.view.mapFromScene(QPointF(mx - 2, my - 2))
+    end = window.view.mapFromScene(QPointF(mx + mw + 2, my + mh + 2))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(viewport, (start + end) / 2)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       end)
+    assert len(item.regions) == 1
+    out = tmp_path / "out"
+    window.choose_folder = lambda: out
+    with qtbot.waitSignal(window.export_finished, timeout=WAIT_MS):
+        assert window.export_all()
+    assert [r.status for r in window.results] == ["ok"], window.results
+    frames = decoded(out / "march.mp4")
+    assert len(frames) == N
+    for t, frame in enumerate(frames):
+        assert patch_mean(frame, FACE).max() < 60, t
+        assert not is_yellow(frame), t
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == ["march.mp4"]
+
+
+def test_cancel_drops_clips_not_started_and_leaves_no_partial_file(
+        qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    for name in ("a", "b"):
+        make_clip(folder / f"{name}.mp4")
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    release, started = threading.Event(), []
+    real = video_tasks.write_clip
+
+    def held(*args, **kwargs):
+        started.append(1)
+        assert release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_tasks, "write_clip", held)
+    out = tmp_path / "out"
+    window.choose_folder = lambda: out
+    assert window.export_all()
+    qtbot.waitUntil(lambda: len(started) == 1, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.export_finished, timeout=WAIT_MS):
+        window.cancel_button.click()
+        release.set()
+    assert len(started) == 1
+    # the clip running in this process's fake provider finishes whole; the other never starts
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.mp4"]
+    assert len(decoded(out / "a.mp4")) == N

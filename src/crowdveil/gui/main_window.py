@@ -14,11 +14,22 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPixmap, QUndoGroup, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QKeySequence,
+    QPainter,
+    QPen,
+    QPixmap,
+    QUndoGroup,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QListView,
     QMainWindow,
@@ -26,9 +37,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +49,7 @@ from .. import batch, report
 from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import Detector, DetectorSettings
 from ..errors import CrowdveilError
+from ..formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from ..messages import msg
 from ..pipeline import FileResult, display_path
@@ -51,8 +65,11 @@ from .reveal_panel import RevealPanel
 from .review_view import ReviewView
 from .session import Session
 from .tasks import Checked, ExportTask
+from .video_tasks import UserRegion, VideoChecked, VideoExportTask, clip_weight
 
 PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker when shown
+Job = tuple[PhotoItem, ExportTask | VideoExportTask, Path]  # what, how, the file it writes
+FRAME_CACHE = 4  # decoded frames of the clip under review (a worker decodes others again)
 APP_TOOL = "crowdveil-app"
 
 
@@ -112,6 +129,7 @@ class MainWindow(QMainWindow):
         self.session.changed.connect(self._on_changed)
         self.session.exported.connect(self._on_exported)
         self.session.export_finished.connect(self._on_export_finished)
+        self.session.frame_ready.connect(self._on_frame)
         self._update_state()
 
     # construction -----------------------------------------------------------------------
@@ -148,12 +166,34 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.view)
 
+        # a clip's frames: arrow keys step one, Page Up/Down a second, Home/End the ends
+        self.scrubber = QSlider(Qt.Orientation.Horizontal)
+        self.scrubber.setAccessibleName(self.tr("Frame"))
+        self.scrubber.setAccessibleDescription(self.tr(
+            "The frame of the video under review; the regions shown are destroyed in it"))
+        self.scrubber.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.scrubber.valueChanged.connect(self._on_frame_chosen)
+        self.frame_label = QLabel()
+        self.frame_label.setAccessibleName(self.tr("Frame under review"))
+        scrub_row = QWidget()
+        row = QHBoxLayout(scrub_row)
+        row.setContentsMargins(8, 2, 8, 2)
+        row.addWidget(self.scrubber, 1)
+        row.addWidget(self.frame_label)
+        self.scrub_row = scrub_row
+        self.scrub_row.hide()
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.scrub_row)
+
         self.panel = RevealPanel()
         self.panel.setMinimumWidth(240)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.list_view)
-        splitter.addWidget(self.stack)
+        splitter.addWidget(centre)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([300, 700, 280])
@@ -385,7 +425,8 @@ class MainWindow(QMainWindow):
             if path in known:
                 continue
             known.add(path)
-            item = PhotoItem(path=path, root=root)
+            item = PhotoItem(path=path, root=root,
+                             video=path.suffix.lower() in VIDEO_SUFFIXES)
             if reason is not None:
                 item.status, item.error = Status.ERROR, reason
             new.append(item)
@@ -446,8 +487,11 @@ class MainWindow(QMainWindow):
             item.status = Status.ANALYSING
             self._item_changed(item)
 
-    def _on_analysed(self, item: PhotoItem, checked: Checked) -> None:
+    def _on_analysed(self, item: PhotoItem, checked: Checked | VideoChecked) -> None:
         if not self._known(item):
+            return
+        if isinstance(checked, VideoChecked):
+            self._on_clip_checked(item, checked)
             return
         item.digest = checked.digest
         item.detected = list(checked.regions)
@@ -463,6 +507,39 @@ class MainWindow(QMainWindow):
         if item is self._current:
             self._show(item)
         self._item_changed(item)
+
+    def _on_clip_checked(self, item: PhotoItem, checked: VideoChecked) -> None:
+        item.digest = checked.digest
+        item.frame_regions = checked.regions
+        item.detected, item.regions = [], []  # the user's own, held over the whole clip
+        item.findings = list(checked.findings)
+        item.width, item.height = checked.width, checked.height
+        item.frames, item.duration_s = checked.frames, checked.duration_s
+        item.frame, item.frame_cache = 0, {}
+        item.format = "mp4"
+        item.thumb = to_qimage(checked.thumb)
+        self.model.forget_icon(item)
+        item.status = Status.READY
+        if item is self._current:
+            self._show(item)
+        self._item_changed(item)
+
+    def _on_frame(self, item: PhotoItem, index: int, pixels: np.ndarray) -> None:
+        if not (self._known(item) and item.reviewable):
+            return
+        item.frame_cache[index] = pixels
+        while len(item.frame_cache) > FRAME_CACHE:  # the oldest fetched goes first
+            oldest = next(k for k in item.frame_cache if k != item.frame)
+            del item.frame_cache[oldest]
+        if item is self._current and index == item.frame:
+            self._show(item)
+
+    def _on_frame_chosen(self, index: int) -> None:
+        item = self._current
+        if item is None or not item.video or index == item.frame:
+            return
+        item.frame = index
+        self._show(item)
 
     def _on_detect_failed(self, item: PhotoItem, reason: str) -> None:
         if self._known(item):
@@ -484,6 +561,7 @@ class MainWindow(QMainWindow):
         if not self._known(item):
             return
         item.status, item.error, item.pixels = Status.QUEUED, None, None
+        item.frame_cache = {}
         if item in self._cache:
             self._cache.remove(item)
         stack = self._stacks.pop(id(item), None)
@@ -511,6 +589,11 @@ class MainWindow(QMainWindow):
     def _pixels_of(self, item: PhotoItem) -> np.ndarray | None:
         """The pixels to show, or None while a worker decodes them again (checking that the
         file still holds the bytes that were checked)."""
+        if item.video:  # the frame under review
+            item.pixels = item.frame_cache.get(item.frame)
+            if item.pixels is None:
+                self.session.fetch_frame(item, item.frame)
+            return item.pixels
         if item.pixels is None:
             self.session.fetch_pixels(item)
         return item.pixels
@@ -550,6 +633,7 @@ class MainWindow(QMainWindow):
         if item is None:
             self._show_welcome()
         self.panel.show_item(item)
+        self._sync_scrubber(item)
         pixels = self._pixels_of(item) if item is not None and item.reviewable else None
         if item is None or pixels is None:
             self._original = None
@@ -568,6 +652,19 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.view)
         self._refresh_picture()
         self._update_state()
+
+    def _sync_scrubber(self, item: PhotoItem | None) -> None:
+        clip = item is not None and item.video and item.reviewable and item.frames > 0
+        self.scrub_row.setVisible(bool(clip))
+        if item is None or not clip:
+            return
+        self.scrubber.blockSignals(True)  # setting the range is not the user choosing a frame
+        self.scrubber.setRange(0, item.frames - 1)
+        self.scrubber.setPageStep(max(1, round(item.frames / max(item.duration_s, 1e-3))))
+        self.scrubber.setValue(item.frame)
+        self.scrubber.blockSignals(False)
+        self.frame_label.setText(arg(arg(self.tr("Frame %1 of %2"), str(item.frame + 1)),
+                                     str(item.frames)))
 
     def _item_changed(self, item: PhotoItem) -> None:
         """Called after any change to a photo: detection, an edit, undo/redo, export."""
@@ -588,11 +685,30 @@ class MainWindow(QMainWindow):
             return
         self.view.preview = self.preview_action.isChecked()
         if not self.view.preview:
-            self.view.set_pixmap(self._original)
+            if item.video:  # the tracker's regions of this frame, outlined (not editable)
+                self.view.set_pixmap(self._outlined(self._original, item))
+            else:
+                self.view.set_pixmap(self._original)
             return
         # a fixed seed: the preview must not flicker as the user edits
-        shown = redact(item.pixels, item.regions, self.method(), np.random.default_rng(0))
+        shown = redact(item.pixels, item.shown_regions(), self.method(),
+                       np.random.default_rng(0))
         self.view.set_pixmap(QPixmap.fromImage(to_qimage(shown)))
+
+    @staticmethod
+    def _outlined(original: QPixmap, item: PhotoItem) -> QPixmap:
+        shown = QPixmap(original)
+        painter = QPainter(shown)
+        pen = QPen(QColor(255, 64, 64))
+        pen.setWidth(max(2, min(item.width, item.height) // 200))
+        painter.setPen(pen)
+        for r in item.frame_regions[item.frame] if item.frame < len(item.frame_regions) else []:
+            if r.shape == "ellipse":
+                painter.drawEllipse(r.x, r.y, r.w, r.h)
+            else:
+                painter.drawRect(r.x, r.y, r.w, r.h)
+        painter.end()
+        return shown
 
     def delete_selected_regions(self) -> None:
         self.view.delete_selected()
@@ -653,7 +769,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _plan_jobs(self, items: list[PhotoItem], folder: Path
-                   ) -> list[tuple[PhotoItem, ExportTask, Path]]:
+                   ) -> list[Job]:
         """Output names from the CLI's planner (no other names exist): distinct, and never a
         loaded photo's path; the key holds everything that decides the output's pixels."""
         sources = []
@@ -667,17 +783,27 @@ class MainWindow(QMainWindow):
             sources.append((item.path, rel))
         planned = batch.plan_sources(sources, folder, inputs=[i.path for i in self.model.items])
         method, quality = self.method(), DEFAULT_QUALITY
-        jobs = []
+        jobs: list[Job] = []
         for item, job in zip(items, planned, strict=True):
             key = settings_key(tool=APP_TOOL, method=method, quality=quality,
                                regions=[r.to_json() for r in item.regions])
+            if item.video:
+                # the user's regions hold over the whole clip (a face that shows once is
+                # enough to identify someone: a shorter range is the riskier choice)
+                spans = [UserRegion(r, 0, max(0, item.frames - 1)) for r in item.regions]
+                video_task = VideoExportTask(
+                    item.path, item.digest, job.target_base, item.frame_regions, spans,
+                    folder, key, method, self.max_pixels, weight=clip_weight(item.path))
+                jobs.append((item, video_task, job.target_base.with_name(
+                    job.target_base.name + VIDEO_OUTPUT_SUFFIX)))
+                continue
             task = ExportTask(item.path, item.digest, job.target_base, list(item.regions),
                               folder, key, method, quality, self.max_pixels)
             jobs.append((item, task, output_target(job.target_base, item.format,
                                                    item.has_alpha)))
         return jobs
 
-    def _settle_existing(self, jobs: list[tuple[PhotoItem, ExportTask, Path]], record: Record):
+    def _settle_existing(self, jobs: list[Job], record: Record):
         """Ask about files already there. "Skip existing" skips only an output the record
         proves was made from this photo's checked bytes with these very regions; a stale
         output of ours is written again; a file crowdveil did not write is never replaced
@@ -702,7 +828,7 @@ class MainWindow(QMainWindow):
         kept = [j for j in jobs if j not in current and j not in foreign]
         return kept, skipped, refused, answer
 
-    def _start_export(self, jobs: list[tuple[PhotoItem, ExportTask, Path]],
+    def _start_export(self, jobs: list[Job],
                       notes: list[str]) -> None:
         self._export_notes = notes
         for item, _, _ in jobs:

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
     QCoreApplication,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -54,6 +55,20 @@ class PhotoItem:
     has_alpha: bool = False
     thumb: QImage | None = None
     output: str | None = None
+    # a clip: `regions` are the user's, held over the whole clip; the tracker's are per frame
+    video: bool = False
+    frames: int = 0
+    duration_s: float = 0.0
+    frame_regions: list[list[Region]] = field(default_factory=list)
+    frame: int = 0  # the frame under review
+    frame_cache: dict[int, np.ndarray] = field(default_factory=dict)  # a few decoded frames
+
+    def shown_regions(self) -> list[Region]:
+        """What export destroys in the picture under review (for a clip: in this frame)."""
+        if not self.video:
+            return self.regions
+        tracked = self.frame_regions[self.frame] if self.frame < len(self.frame_regions) else []
+        return list(tracked) + list(self.regions)
 
     @property
     def name(self) -> str:
@@ -76,9 +91,19 @@ class PhotoItem:
         if self.status is Status.ERROR:
             return arg(QCoreApplication.translate("PhotoItem", "Error: %1"),
                        describe(self.error))
-        faces = len(self.regions)
-        parts = [QCoreApplication.translate("PhotoItem", "%Ln region(s)", None, faces) if faces
-                 else QCoreApplication.translate("PhotoItem", "No faces found")]
+        parts = []
+        if self.video:
+            seconds = QLocale().toString(self.duration_s, "f", 1)
+            parts.append(arg(QCoreApplication.translate(
+                "PhotoItem", "video, %1 s, %Ln frame(s)", None, self.frames), seconds))
+            most = max((len(r) for r in self.frame_regions), default=0) + len(self.regions)
+            parts.append(QCoreApplication.translate(
+                "PhotoItem", "up to %Ln region(s) in a frame", None, most) if most
+                else QCoreApplication.translate("PhotoItem", "No faces found"))
+        else:
+            faces = len(self.regions)
+            parts.append(QCoreApplication.translate("PhotoItem", "%Ln region(s)", None, faces)
+                         if faces else QCoreApplication.translate("PhotoItem", "No faces found"))
         n = len(self.findings)
         parts.append(QCoreApplication.translate("PhotoItem", "%Ln metadata item(s)", None, n)
                      if n else QCoreApplication.translate("PhotoItem", "no metadata"))
@@ -96,12 +121,12 @@ class PhotoItem:
 def collect(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, Message | str | None]]:
     """(file, root it came from, reason it is skipped or None) for every dropped path.
 
-    Folders are walked as the CLI walks them (`walk.walk_folder`), but files of other types
-    are listed with a reason instead of vanishing silently.
+    Folders are walked as the CLI walks them (`walk.walk_folder`, clips included), but files
+    of other types are listed with a reason instead of vanishing silently.
     """
     for root in paths:
         if root.is_dir():
-            for entry in walk_folder(root):
+            for entry in walk_folder(root, videos=True):
                 yield entry.path, root, entry.reason
         elif root.exists() or root.is_symlink():
             # a file dropped on its own is always tried: the decoder gives the real reason

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..messages import msg
 from ..pipeline import FileResult, error_row
@@ -18,14 +18,25 @@ from ..write_clean import remove_stale_temps
 from .isolation import Provider
 from .photo_list import PhotoItem
 from .tasks import Changed, Checked, CheckTask, ExportTask, Pixels, PixelsTask
+from .video_tasks import (
+    VideoChanged,
+    VideoChecked,
+    VideoCheckTask,
+    VideoExportTask,
+    VideoFrame,
+    VideoFrameTask,
+    clip_weight,
+)
 
 CHANGED = msg("app.changed")
 
 
 @dataclass
 class _Ticket:
-    kind: str  # check | pixels | export
+    kind: str  # check | pixels | frame | export
     item: PhotoItem
+    video: bool = False
+    index: int = -1  # the frame a frame task fetches
 
 
 class Session(QObject):
@@ -36,6 +47,7 @@ class Session(QObject):
     changed = Signal(object)  # item whose file no longer holds the bytes that were checked
     exported = Signal(object, object)  # item, FileResult
     export_finished = Signal(bool)  # cancelled
+    frame_ready = Signal(object, int, object)  # item, frame index, pixels (H x W x 3 uint8)
 
     def __init__(self, provider: Provider, max_pixels: int) -> None:
         super().__init__()
@@ -46,12 +58,29 @@ class Session(QObject):
         self._export_folders: set[Path] = set()
         self._kills_before = 0
         self._cancelled = False
+        self._killed = False
         provider.started.connect(self._on_started)
         provider.finished.connect(self._on_finished)
 
     def check(self, item: PhotoItem) -> None:
-        ticket = self.provider.submit(CheckTask(item.path, self.max_pixels))
+        task: CheckTask | VideoCheckTask = (
+            VideoCheckTask(item.path, self.max_pixels, clip_weight(item.path)) if item.video
+            else CheckTask(item.path, self.max_pixels))
+        ticket = self.provider.submit(task)
         self._tickets[ticket] = _Ticket("check", item)
+
+    def fetch_frame(self, item: PhotoItem, index: int) -> None:
+        """Ask for one frame of a checked clip (first in line); an older request for another
+        frame of it that has not started is dropped: the user has moved on."""
+        for ticket, t in list(self._tickets.items()):
+            if t.kind == "frame" and t.item is item:
+                if t.index == index:
+                    return
+                if self.provider.cancel(ticket):
+                    del self._tickets[ticket]
+        task = VideoFrameTask(item.path, item.digest, index, clip_weight(item.path))
+        ticket = self.provider.submit(task, urgent=True)
+        self._tickets[ticket] = _Ticket("frame", item, True, index)
 
     def fetch_pixels(self, item: PhotoItem) -> None:
         """Ask for a checked photo's pixels again (first in line: the user is waiting)."""
@@ -69,25 +98,31 @@ class Session(QObject):
                 self.provider.cancel(ticket, kill_running=True)
                 del self._tickets[ticket]
 
-    def export(self, jobs: list[tuple[PhotoItem, ExportTask]]) -> None:
+    def export(self, jobs: list[tuple[PhotoItem, ExportTask | VideoExportTask]]) -> None:
         self._cancelled = False
         self._kills_before = self.provider.kills
         self._export_folders = {task.target_base.parent for _, task in jobs}
         for item, task in jobs:
             ticket = self.provider.submit(task)
-            self._tickets[ticket] = _Ticket("export", item)
+            self._tickets[ticket] = _Ticket("export", item, isinstance(task, VideoExportTask))
             self._exports.add(ticket)
 
     def exporting(self) -> bool:
         return bool(self._exports)
 
     def cancel_export(self) -> None:
-        """Drop the exports that have not started; those running finish."""
+        """Drop the exports that have not started; a running photo finishes, a running clip
+        (minutes) is stopped where the provider can: its worker dies, its temporary file is
+        swept when the export ends, and no output appears."""
         self._cancelled = True
         for ticket in list(self._exports):
-            if self.provider.cancel(ticket):
+            t = self._tickets[ticket]
+            if self.provider.cancel(ticket, kill_running=t.video) or (
+                    t.video and self.provider.stops_running):
                 self._exports.discard(ticket)
                 del self._tickets[ticket]
+                if t.video:
+                    self._killed = True
         if not self._exports:
             self._finish_export()
 
@@ -105,18 +140,20 @@ class Session(QObject):
             return
         if t.kind == "export":
             self._exports.discard(ticket)
-            if isinstance(result, Changed):
+            if isinstance(result, Changed | VideoChanged):
                 self.exported.emit(t.item, error_row(t.item.path, CHANGED))
                 self.changed.emit(t.item)
             else:
                 self.exported.emit(t.item, result)
             if not self._exports:
                 self._finish_export()
-        elif isinstance(result, Checked) and t.kind == "check":
+        elif isinstance(result, Checked | VideoChecked) and t.kind == "check":
             self.checked.emit(t.item, result)
         elif isinstance(result, Pixels) and t.kind == "pixels":
             self.pixels_ready.emit(t.item, result.pixels)
-        elif isinstance(result, Changed):
+        elif isinstance(result, VideoFrame) and t.kind == "frame":
+            self.frame_ready.emit(t.item, result.index, result.pixels)
+        elif isinstance(result, Changed | VideoChanged):
             self.changed.emit(t.item)
         elif isinstance(result, FileResult):
             self.failed.emit(t.item, result.error_message or result.error
@@ -125,4 +162,9 @@ class Session(QObject):
     def _finish_export(self) -> None:
         if self.provider.kills != self._kills_before:
             remove_stale_temps(self._export_folders)  # a killed worker may have left one
+        if self._killed:  # a clip's worker is being killed now: sweep once it is gone
+            self._killed = False
+            folders = set(self._export_folders)
+            for ms in (1000, 5000):
+                QTimer.singleShot(ms, lambda f=folders: remove_stale_temps(f))
         self.export_finished.emit(self._cancelled)

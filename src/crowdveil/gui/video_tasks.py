@@ -146,6 +146,13 @@ def _checked_info(source: Path, max_pixels: int) -> video.ClipInfo:
     return info
 
 
+def _frames(source: Path, info: video.ClipInfo):  # noqa: ANN202
+    # the display-matrix field is being reworked in formats.video (rotation -> orientation):
+    # take whichever this version has, so both read upright frames exactly as the CLI does
+    how = getattr(info, "orientation", None)
+    return video.frames(source, how if how is not None else info.rotation)  # type: ignore[attr-defined,unused-ignore]
+
+
 def check_clip(source: Path, detector: Detector,
                max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoChecked:
     """The detection pass and the tracker of `video.process_clip`, without writing."""
@@ -153,7 +160,7 @@ def check_clip(source: Path, detector: Detector,
     info = _checked_info(source, max_pixels)
     detections = []
     thumb: np.ndarray | None = None
-    for _, rgb in video.frames(source, info.rotation):
+    for _, rgb in _frames(source, info):
         if thumb is None:
             thumb = thumbnail(rgb)
         detections.append(detector.detect(rgb))
@@ -171,7 +178,7 @@ def check_clip(source: Path, detector: Detector,
 def frame_at(source: Path, index: int) -> np.ndarray:
     """Frame `index` (0-based), upright, decoded from the start (exact, as the writer counts)."""
     info = video.probe(source)
-    for i, (_, rgb) in enumerate(video.frames(source, info.rotation)):
+    for i, (_, rgb) in enumerate(_frames(source, info)):
         if i == index:
             return rgb
     raise LoadError("video.no_frames")
