@@ -274,3 +274,22 @@ def test_cancel_drops_clips_not_started_and_leaves_no_partial_file(
     # the clip running in this process's fake provider finishes whole; the other never starts
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["a.mp4"]
     assert len(decoded(out / "a.mp4")) == N
+
+
+def test_in_french_the_clip_and_the_scrubber_speak_french(qtbot, qapp, clip: Path) -> None:
+    from crowdveil.gui import language
+
+    language.install("fr")
+    try:
+        w = MainWindow(detector_factory=SquareDetector)
+        qtbot.addWidget(w)
+        w.show()
+        w.add_paths([clip])
+        qtbot.waitUntil(lambda: _settled(w), timeout=WAIT_MS)
+        text = w.current_item().status_text()
+        assert "vidéo, 1,0\u00a0s, 30 images" in text, text
+        assert "jusqu’à 1 zone par image" in text, text
+        assert w.scrubber.accessibleName() == "Image"
+        assert w.frame_label.text() == "Image 1 sur 30"
+    finally:
+        language.install("en")

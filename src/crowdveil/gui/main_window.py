@@ -455,10 +455,10 @@ class MainWindow(QMainWindow):
             self.add_paths(paths)
 
     def open_files_dialog(self) -> None:
-        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES | VIDEO_SUFFIXES))
         names, _ = QFileDialog.getOpenFileNames(
             self, self.tr("Open photos"), "",
-            arg(self.tr("Photos (%1);;All files (*)"), patterns))
+            arg(self.tr("Photos and videos (%1);;All files (*)"), patterns))
         self.add_paths([Path(n) for n in names])
 
     def open_folder_dialog(self) -> None:
@@ -663,8 +663,7 @@ class MainWindow(QMainWindow):
         self.scrubber.setPageStep(max(1, round(item.frames / max(item.duration_s, 1e-3))))
         self.scrubber.setValue(item.frame)
         self.scrubber.blockSignals(False)
-        self.frame_label.setText(arg(arg(self.tr("Frame %1 of %2"), str(item.frame + 1)),
-                                     str(item.frames)))
+        self.frame_label.setText(arg(self.tr("Frame %1 of %2"), item.frame + 1, item.frames))
 
     def _item_changed(self, item: PhotoItem) -> None:
         """Called after any change to a photo: detection, an edit, undo/redo, export."""

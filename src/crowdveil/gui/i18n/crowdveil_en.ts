@@ -94,6 +94,20 @@
     <context>
         <name>PhotoItem</name>
         <message numerus="yes">
+            <source>video, %1 s, %Ln frame(s)</source>
+            <translation>
+                <numerusform>video, %1 s, %Ln frame</numerusform>
+                <numerusform>video, %1 s, %Ln frames</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>up to %Ln region(s) in a frame</source>
+            <translation>
+                <numerusform>up to %Ln region in a frame</numerusform>
+                <numerusform>up to %Ln regions in a frame</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
             <source>%Ln region(s)</source>
             <translation>
                 <numerusform>%Ln region</numerusform>

@@ -42,6 +42,18 @@
             <translation>Les zones colorées seront détruites dans la copie exportée. Faites glisser la souris pour en ajouter une.</translation>
         </message>
         <message>
+            <source>Frame</source>
+            <translation>Image</translation>
+        </message>
+        <message>
+            <source>The frame of the video under review; the regions shown are destroyed in it</source>
+            <translation>L’image de la vidéo en cours de vérification ; les zones affichées y seront détruites</translation>
+        </message>
+        <message>
+            <source>Frame under review</source>
+            <translation>Image affichée</translation>
+        </message>
+        <message>
             <source>Status</source>
             <translation>État</translation>
         </message>
@@ -282,8 +294,8 @@
             <translation>Ouvrir des photos</translation>
         </message>
         <message>
-            <source>Photos (%1);;All files (*)</source>
-            <translation>Photos (%1);;Tous les fichiers (*)</translation>
+            <source>Photos and videos (%1);;All files (*)</source>
+            <translation>Photos et vidéos (%1);;Tous les fichiers (*)</translation>
         </message>
         <message>
             <source>Open a folder of photos</source>
@@ -292,6 +304,10 @@
         <message>
             <source>Loading…</source>
             <translation>Chargement…</translation>
+        </message>
+        <message>
+            <source>Frame %1 of %2</source>
+            <translation>Image %1 sur %2</translation>
         </message>
         <message>
             <source>Nothing to export yet: photos are still being checked.</source>
@@ -446,15 +462,29 @@
             <translation>Erreur : %1</translation>
         </message>
         <message numerus="yes">
-            <source>%Ln region(s)</source>
+            <source>video, %1 s, %Ln frame(s)</source>
             <translation>
-                <numerusform>%Ln zone</numerusform>
-                <numerusform>%Ln zones</numerusform>
+                <numerusform>vidéo, %1 s, %Ln image</numerusform>
+                <numerusform>vidéo, %1 s, %Ln images</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
+            <source>up to %Ln region(s) in a frame</source>
+            <translation>
+                <numerusform>jusqu’à %Ln zone par image</numerusform>
+                <numerusform>jusqu’à %Ln zones par image</numerusform>
             </translation>
         </message>
         <message>
             <source>No faces found</source>
             <translation>Aucun visage trouvé</translation>
+        </message>
+        <message numerus="yes">
+            <source>%Ln region(s)</source>
+            <translation>
+                <numerusform>%Ln zone</numerusform>
+                <numerusform>%Ln zones</numerusform>
+            </translation>
         </message>
         <message numerus="yes">
             <source>%Ln metadata item(s)</source>
