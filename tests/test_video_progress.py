@@ -38,7 +38,7 @@ def slow_truth(settings: DetectorSettings) -> SlowTruth:
 
 
 def test_a_clip_in_a_worker_reports_frames_speed_and_time_left(tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "march.mp4", n=60)
+    clip = make_clip(tmp_path / "march.mp4", n=80)
     jobs = batch.plan([clip], tmp_path / "out").jobs
     seen: list[tuple[str, JobProgress]] = []
     results = batch.run(jobs, Options(), make_detector=slow_truth,
@@ -50,17 +50,17 @@ def test_a_clip_in_a_worker_reports_frames_speed_and_time_left(tmp_path: Path) -
     assert stages == sorted(stages, key=["search", "write"].index)  # searching, then writing
     search = [how for how in reports if how.stage == "search"]
     write = [how for how in reports if how.stage == "write"]
-    # 60 frames at 25 ms: 1.5 s of searching, told about every 0.5 s, its first and last frame
-    assert 3 <= len(search) <= 8, [h.done for h in search]
-    assert write and write[-1].done == write[-1].total == 60
+    # 80 frames at 25 ms: 2 s of searching, told about every 0.5 s and at its last frame
+    assert 3 <= len(search) <= 6, [h.done for h in search]
+    assert write and write[-1].done == write[-1].total == 80
     for stage in (search, write):
         done = [how.done for how in stage]
         assert done == sorted(set(done)), done  # frame numbers only go up
-    assert search[-1].done == search[-1].total == 60
-    for how in search[1:]:
+    assert search[-1].done == search[-1].total == 80
+    for how in search:
         assert 10 < how.fps <= 1 / FRAME_S + 1, how  # the detector's speed, not a wild number
         assert how.left_s is not None and 0 <= how.left_s < 10
-    lefts = [how.left_s for how in search[1:]]
+    lefts = [how.left_s for how in search]
     assert lefts == sorted(lefts, reverse=True)  # time left shrinks as the clip goes
 
 
@@ -99,8 +99,8 @@ def test_progress_is_throttled_and_always_tells_the_last_frame() -> None:
             clock("write", t, 2000)
     finally:
         set_progress_sink(previous)
-    assert 2 <= len(told) <= 4, [h.done for h in told]
-    assert told[0].done == 1 and told[-1].done == 2000
+    assert 1 <= len(told) <= 3, [h.done for h in told]
+    assert told[-1].done == 2000 and told[-1].fps > 0
 
 
 def test_time_left_in_french() -> None:

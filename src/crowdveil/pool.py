@@ -63,9 +63,11 @@ def report_progress(progress: JobProgress) -> None:
 class StageClock:
     """Turns a job's (stage, done, total) calls into throttled `JobProgress` reports.
 
-    The job calls it once per frame; it reports at most every `every` s, and always the first
-    and last frame of a stage. Time left counts the frames of this stage and of the stages
-    after it (`later`: frames each) at this stage's speed until a later stage has its own.
+    The job calls it once per frame; it reports at most every `every` s (the first time
+    `every` s into a stage), and always a stage's last frame. Time left counts the frames
+    left in this stage and those of the stages after it (as many as this one has) at this
+    stage's speed: for a clip, writing is counted at the search's speed, an upper bound
+    while the detector is the slow part (it is on a CPU).
     """
 
     def __init__(self, stages: tuple[str, ...] = ("search", "write"),
@@ -77,8 +79,12 @@ class StageClock:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if stage != self.stage:  # timed from its first frame: the first frame's time includes
-            self.stage, self.start, self.first, self.last = stage, now, done, 0.0  # warm-up
+        if stage != self.stage:
+            # timed from its first frame (whose time includes the warm-up), and said once a
+            # speed can be: a first report of "0 frames/s, time left unknown" says nothing
+            self.stage, self.start, self.first, self.last = stage, now, done, now
+            if total == 0 or done < total:
+                return
         elif (total == 0 or done < total) and now - self.last < self.every:
             return
         self.last = now
