@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported: no screen needed
@@ -19,8 +20,10 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
+from crowdveil.detect import DetectorSettings  # noqa: E402
 from crowdveil.detect.base import Detection  # noqa: E402
 from crowdveil.gui import tasks, video_tasks  # noqa: E402
+from crowdveil.gui.isolation import ProcessProvider  # noqa: E402
 from crowdveil.gui.main_window import MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
 from crowdveil.gui.video_tasks import (  # noqa: E402
@@ -36,6 +39,7 @@ from crowdveil.gui.video_tasks import (  # noqa: E402
 )
 from crowdveil.pipeline import FileResult, Options  # noqa: E402
 from crowdveil.regions import Region  # noqa: E402
+from crowdveil.write_clean import TEMP_PREFIX  # noqa: E402
 
 W, H, N = 160, 120, 30
 FACE = (40, 30, 32, 32)  # x, y, w, h of the planted "face" (a textured square)
@@ -293,3 +297,41 @@ def test_in_french_the_clip_and_the_scrubber_speak_french(qtbot, qapp, clip: Pat
         assert w.frame_label.text() == "Image 1 sur 30"
     finally:
         language.install("en")
+
+
+def square_detector(settings: object) -> SquareDetector:
+    """For worker processes (spawned: a module-level function)."""
+    return SquareDetector()
+
+
+def slow_writer(task, detector, options):  # noqa: ANN001, ANN201
+    """The app's work, with a clip's encoding slowed so that Cancel lands while it runs."""
+    if isinstance(task, VideoExportTask):
+        return video_tasks.run_video_task(task, detector,
+                                          progress=lambda stage, done, total: time.sleep(0.1))
+    return tasks.run_task(task, detector, options)
+
+
+def test_cancel_stops_a_clip_being_written_in_a_worker_and_leaves_no_partial_file(
+        qtbot, clip: Path, tmp_path: Path) -> None:
+    provider = ProcessProvider(square_detector, DetectorSettings(), timeout=60, work=slow_writer)
+    w = MainWindow(provider=provider)
+    qtbot.addWidget(w)  # closed at teardown, which stops the workers
+    w.show()
+    w.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(w), timeout=WAIT_MS)
+    assert w.current_item().status is Status.READY
+    out = tmp_path / "out"
+    w.choose_folder = lambda: out
+    assert w.export_all()
+
+    def temp_files() -> list[str]:
+        return [p.name for p in out.iterdir() if p.name.startswith(TEMP_PREFIX)] \
+            if out.is_dir() else []
+
+    qtbot.waitUntil(lambda: bool(temp_files()), timeout=WAIT_MS)  # the clip is being written
+    with qtbot.waitSignal(w.export_finished, timeout=WAIT_MS):
+        w.cancel_button.click()
+    qtbot.waitUntil(lambda: not temp_files(), timeout=WAIT_MS)  # swept once its worker is gone
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
+    assert w.current_item().status is Status.READY
