@@ -335,3 +335,17 @@ def test_cancel_stops_a_clip_being_written_in_a_worker_and_leaves_no_partial_fil
     qtbot.waitUntil(lambda: not temp_files(), timeout=WAIT_MS)  # swept once its worker is gone
     assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
     assert w.current_item().status is Status.READY
+
+
+def test_a_clip_reports_its_frames_while_checked_and_exported(qtbot, window, clip: Path,
+                                                             tmp_path: Path) -> None:
+    seen: list[tuple[str, str, int, int]] = []
+    window.session.progressed.connect(
+        lambda item, kind, p: seen.append((kind, p.stage, p.done, p.total)))
+    window.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    window.choose_folder = lambda: tmp_path / "out"
+    with qtbot.waitSignal(window.export_finished, timeout=WAIT_MS):
+        assert window.export_all()
+    # a stage's last frame is always said: the user sees it reach the end
+    assert ("check", "search", N, N) in seen and ("export", "write", N, N) in seen

@@ -11,6 +11,7 @@ the GUI thread.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import Detector, DetectorSettings, build_detector
 from ..errors import first_line
 from ..pipeline import Options, error_row
-from ..pool import BatchError, DetectorFactory, WorkerPool, _safe
+from ..pool import BatchError, DetectorFactory, WorkerPool, _safe, set_progress_sink
 from .tasks import run_task
 
 TaskFn = Callable[[Any, Detector, Options], Any]
@@ -33,6 +34,7 @@ class Provider(QObject):
 
     started = Signal(int)  # ticket
     finished = Signal(int, object)  # ticket, tasks.Result
+    progressed = Signal(int, object)  # ticket, pool.JobProgress (a clip: frames done)
 
     timeout: float | None = None
     kills = 0  # workers killed so far: an export may have left a temporary file behind
@@ -64,7 +66,8 @@ class ProcessProvider(Provider):
         # two workers: a photo stuck until the time limit does not hold up all the others
         self._pool = WorkerPool(work, make_detector, settings or DetectorSettings(), Options(),
                                 self._done, workers=workers, timeout=timeout,
-                                on_start=self.started.emit)
+                                on_start=self.started.emit,
+                                on_progress=self.progressed.emit)
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="crowdveil-workers",
                                          daemon=True)
@@ -162,4 +165,10 @@ class InProcessProvider(Provider):
                     task.source, f"the face detector does not start: {type(exc).__name__}: "
                           f"{first_line(str(exc))}"))
                 continue
-            self.finished.emit(ticket, _safe(self._work, task, self._detector, Options()))
+            # as a worker process tells its parent: this thread is the only one doing work
+            set_progress_sink(functools.partial(self.progressed.emit, ticket))
+            try:
+                result = _safe(self._work, task, self._detector, Options())
+            finally:
+                set_progress_sink(None)
+            self.finished.emit(ticket, result)

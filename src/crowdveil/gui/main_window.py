@@ -53,6 +53,7 @@ from ..formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from ..messages import msg
 from ..pipeline import FileResult, display_path
+from ..pool import JobProgress
 from ..record import Record, settings_key
 from ..redact import METHODS, Method, redact
 from ..write_clean import DEFAULT_QUALITY, output_target
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         self.session.exported.connect(self._on_exported)
         self.session.export_finished.connect(self._on_export_finished)
         self.session.frame_ready.connect(self._on_frame)
+        self.session.progressed.connect(self._on_progress)
         self._update_state()
 
     # construction -----------------------------------------------------------------------
@@ -534,6 +536,18 @@ class MainWindow(QMainWindow):
         if item is self._current and index == item.frame:
             self._show(item)
 
+    def _on_progress(self, item: PhotoItem, kind: str, p: JobProgress) -> None:
+        """How far a clip is (a worker says it about every half second): frames, time left."""
+        if not self._known(item):
+            return
+        template = (self.tr("%1: finding faces, frame %2 of %3") if kind == "check"
+                    else self.tr("%1: writing, frame %2 of %3"))
+        text = arg(template, item.name, p.done, p.total or "?")
+        if p.left_s is not None:
+            text += " " + arg(self.tr("(about %1 s left)"), round(p.left_s))
+        if kind == "export" or not self.exporting():
+            self.status_label.setText(text)
+
     def _on_frame_chosen(self, index: int) -> None:
         item = self._current
         if item is None or not item.video or index == item.frame:
@@ -627,6 +641,9 @@ class MainWindow(QMainWindow):
         return stack
 
     def _show(self, item: PhotoItem | None) -> None:
+        left = self._current
+        if left is not None and left is not item and left.video:
+            left.frame_cache, left.pixels = {}, None  # a clip's frames: only while reviewed
         self._current = item
         self.setWindowTitle(item.name if item is not None
                             else self.tr("Make protest photos safe to share"))

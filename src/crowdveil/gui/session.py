@@ -47,6 +47,7 @@ class Session(QObject):
     changed = Signal(object)  # item whose file no longer holds the bytes that were checked
     exported = Signal(object, object)  # item, FileResult
     export_finished = Signal(bool)  # cancelled
+    progressed = Signal(object, str, object)  # item, "check" | "export", pool.JobProgress
     frame_ready = Signal(object, int, object)  # item, frame index, pixels (H x W x 3 uint8)
 
     def __init__(self, provider: Provider, max_pixels: int) -> None:
@@ -61,6 +62,7 @@ class Session(QObject):
         self._killed = False
         provider.started.connect(self._on_started)
         provider.finished.connect(self._on_finished)
+        provider.progressed.connect(self._on_progress)
 
     def check(self, item: PhotoItem) -> None:
         task: CheckTask | VideoCheckTask = (
@@ -133,6 +135,11 @@ class Session(QObject):
         t = self._tickets.get(ticket)
         if t is not None and t.kind == "check":
             self.checking.emit(t.item)
+
+    def _on_progress(self, ticket: int, progress: object) -> None:
+        t = self._tickets.get(ticket)
+        if t is not None and t.kind in ("check", "export"):
+            self.progressed.emit(t.item, t.kind, progress)
 
     def _on_finished(self, ticket: int, result: object) -> None:
         t = self._tickets.pop(ticket, None)

@@ -124,12 +124,13 @@ def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, dete
     """Do one clip task; a bad clip becomes an error row, never an exception."""
     try:
         if isinstance(task, VideoCheckTask):
-            return check_clip(task.source, detector, task.max_pixels)
+            return check_clip(task.source, detector, task.max_pixels,
+                              progress if progress is not None else StageClock(("search",)))
         if isinstance(task, VideoFrameTask):
             if video.file_digest(task.source) != task.digest:
                 return VideoChanged(task.source)
             return VideoFrame(task.index, frame_at(task.source, task.index))
-        return export_task(task, progress if progress is not None else StageClock())
+        return export_task(task, progress if progress is not None else StageClock(("write",)))
     except CrowdveilError as exc:
         return error_row(task.source, exc.message)
     except MemoryError:
@@ -153,8 +154,8 @@ def _frames(source: Path, info: video.ClipInfo):  # noqa: ANN202
     return video.frames(source, how if how is not None else info.rotation)  # type: ignore[attr-defined,unused-ignore]
 
 
-def check_clip(source: Path, detector: Detector,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoChecked:
+def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
+               progress: Progress | None = None) -> VideoChecked:
     """The detection pass and the tracker of `video.process_clip`, without writing."""
     digest = video.file_digest(source)
     info = _checked_info(source, max_pixels)
@@ -164,6 +165,8 @@ def check_clip(source: Path, detector: Detector,
         if thumb is None:
             thumb = thumbnail(rgb)
         detections.append(detector.detect(rgb))
+        if progress:
+            progress("search", len(detections), info.frames)
     n = len(detections)
     if n == 0 or thumb is None:
         raise LoadError("video.no_frames")

@@ -302,6 +302,18 @@
             <translation>Ouvrir un dossier de photos</translation>
         </message>
         <message>
+            <source>%1: finding faces, frame %2 of %3</source>
+            <translation>%1 : recherche des visages, image %2 sur %3</translation>
+        </message>
+        <message>
+            <source>%1: writing, frame %2 of %3</source>
+            <translation>%1 : écriture, image %2 sur %3</translation>
+        </message>
+        <message>
+            <source>(about %1 s left)</source>
+            <translation>(encore environ %1 s)</translation>
+        </message>
+        <message>
             <source>Loading…</source>
             <translation>Chargement…</translation>
         </message>
