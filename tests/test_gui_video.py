@@ -349,3 +349,23 @@ def test_a_clip_reports_its_frames_while_checked_and_exported(qtbot, window, cli
         assert window.export_all()
     # a stage's last frame is always said: the user sees it reach the end
     assert ("check", "search", N, N) in seen and ("export", "write", N, N) in seen
+
+
+def test_the_panel_says_what_a_clip_reveals_and_that_its_faces_will_be_destroyed(
+        qtbot, window, tmp_path: Path) -> None:
+    path = tmp_path / "gps.mp4"
+    with av.open(str(path), "w") as c:
+        c.metadata.update({"location": "+48.8584+002.2945/", "title": "CVMarchTitle"})
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        for t in range(10):
+            for p in s.encode(av.VideoFrame.from_ndarray(scene(t), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    window.add_paths([path])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    lines = " | ".join(window.panel.lines())
+    assert "+48.8584+002.2945" in lines and "CVMarchTitle" in lines, lines
+    summary = window.panel.summary.text()
+    assert "Up to 1 region" in summary and "in a frame will be destroyed" in summary, summary

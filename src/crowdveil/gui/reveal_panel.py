@@ -76,9 +76,15 @@ class RevealPanel(QScrollArea):
             self.summary.setText(self.tr("Still being checked…"))
             return
         faces = len(item.regions)
-        head = (self.tr("%Ln region(s) will be destroyed.", "", faces) if faces
-                else self.tr("No faces found. Look carefully and draw over any the detector "
-                             "missed."))
+        if item.video:  # the tracker's regions are per frame; the user's hold in every frame
+            faces += max((len(r) for r in item.frame_regions), default=0)
+        if not faces:
+            head = self.tr("No faces found. Look carefully and draw over any the detector "
+                           "missed.")
+        elif item.video:
+            head = self.tr("Up to %Ln region(s) in a frame will be destroyed.", "", faces)
+        else:
+            head = self.tr("%Ln region(s) will be destroyed.", "", faces)
         findings = sorted(item.findings, key=lambda f: _sort_key(f.kind))
         self._lines = [finding_text(f) for f in findings]
         if findings:

@@ -125,6 +125,13 @@
     <context>
         <name>RevealPanel</name>
         <message numerus="yes">
+            <source>Up to %Ln region(s) in a frame will be destroyed.</source>
+            <translation>
+                <numerusform>Up to %Ln region in a frame will be destroyed.</numerusform>
+                <numerusform>Up to %Ln regions in a frame will be destroyed.</numerusform>
+            </translation>
+        </message>
+        <message numerus="yes">
             <source>%Ln region(s) will be destroyed.</source>
             <translation>
                 <numerusform>%Ln region will be destroyed.</numerusform>

@@ -544,16 +544,23 @@
             <source>Still being checked…</source>
             <translation>Vérification en cours…</translation>
         </message>
+        <message>
+            <source>No faces found. Look carefully and draw over any the detector missed.</source>
+            <translation>Aucun visage trouvé. Regardez attentivement et dessinez par-dessus ceux que le détecteur aurait manqués.</translation>
+        </message>
+        <message numerus="yes">
+            <source>Up to %Ln region(s) in a frame will be destroyed.</source>
+            <translation>
+                <numerusform>Jusqu’à %Ln zone par image sera détruite.</numerusform>
+                <numerusform>Jusqu’à %Ln zones par image seront détruites.</numerusform>
+            </translation>
+        </message>
         <message numerus="yes">
             <source>%Ln region(s) will be destroyed.</source>
             <translation>
                 <numerusform>%Ln zone sera détruite.</numerusform>
                 <numerusform>%Ln zones seront détruites.</numerusform>
             </translation>
-        </message>
-        <message>
-            <source>No faces found. Look carefully and draw over any the detector missed.</source>
-            <translation>Aucun visage trouvé. Regardez attentivement et dessinez par-dessus ceux que le détecteur aurait manqués.</translation>
         </message>
         <message>
             <source>The file also carries:</source>
