@@ -114,12 +114,18 @@ def test_check_gives_every_frame_its_regions_and_a_thumbnail(clip: Path) -> None
 
 def test_a_frame_task_gives_frame_k(clip: Path) -> None:
     checked = check_clip(clip, SquareDetector())
+    assert len(checked.stamps) == N
     for k in (0, 7, N - 1):
         got = tasks.run_task(VideoFrameTask(clip, checked.digest, k), SquareDetector(), Options())
         assert isinstance(got, VideoFrame) and got.index == k
         # the counter bar drawn in frame k is 4 + 4k px wide
         assert got.pixels[1, 4 * k + 1].max() < 60
         assert got.pixels[1, 4 * k + 8].max() > 100
+        # found by seeking to its time stamp: the very same frame
+        sought = tasks.run_task(VideoFrameTask(clip, checked.digest, k, pts=checked.stamps[k]),
+                                SquareDetector(), Options())
+        assert isinstance(sought, VideoFrame)
+        assert np.array_equal(sought.pixels, got.pixels)
 
 
 def test_a_changed_clip_is_refused(clip: Path) -> None:

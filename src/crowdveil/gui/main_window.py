@@ -518,6 +518,7 @@ class MainWindow(QMainWindow):
         item.width, item.height = checked.width, checked.height
         item.frames, item.duration_s = checked.frames, checked.duration_s
         item.frame, item.frame_cache = 0, {}
+        item.frame_stamps = checked.stamps
         item.format = "mp4"
         item.thumb = to_qimage(checked.thumb)
         self.model.forget_icon(item)

@@ -61,6 +61,7 @@ class PhotoItem:
     duration_s: float = 0.0
     frame_regions: list[list[Region]] = field(default_factory=list)
     frame: int = 0  # the frame under review
+    frame_stamps: list[int | None] = field(default_factory=list)  # to seek frames
     frame_cache: dict[int, np.ndarray] = field(default_factory=dict)  # a few decoded frames
 
     def shown_regions(self) -> list[Region]:

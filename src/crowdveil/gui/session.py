@@ -80,7 +80,9 @@ class Session(QObject):
                     return
                 if self.provider.cancel(ticket):
                     del self._tickets[ticket]
-        task = VideoFrameTask(item.path, item.digest, index, clip_weight(item.path))
+        stamps = item.frame_stamps
+        task = VideoFrameTask(item.path, item.digest, index, clip_weight(item.path),
+                              stamps[index] if 0 <= index < len(stamps) else None)
         ticket = self.provider.submit(task, urgent=True)
         self._tickets[ticket] = _Ticket("frame", item, True, index)
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
+import av
 import numpy as np
 
 from ..batch import VIDEO_BYTES_PER_TIMEOUT
@@ -63,6 +65,7 @@ class VideoFrameTask:
     digest: str
     index: int
     weight: float = 1.0
+    pts: int | None = None  # frame `index`'s time stamp from the check: found by seeking
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class VideoChecked:
     regions: list[list[Region]]  # per frame: what will be destroyed in it
     faces: int  # tracks
     findings: list[Finding] = field(default_factory=list)
+    stamps: list[int | None] = field(default_factory=list)  # each frame's pts; [] if unusable
 
 
 @dataclass
@@ -129,7 +133,7 @@ def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, dete
         if isinstance(task, VideoFrameTask):
             if video.file_digest(task.source) != task.digest:
                 return VideoChanged(task.source)
-            return VideoFrame(task.index, frame_at(task.source, task.index))
+            return VideoFrame(task.index, frame_at(task.source, task.index, task.pts))
         return export_task(task, progress if progress is not None else StageClock(("write",)))
     except CrowdveilError as exc:
         return error_row(task.source, exc.message)
@@ -147,11 +151,8 @@ def _checked_info(source: Path, max_pixels: int) -> video.ClipInfo:
     return info
 
 
-def _frames(source: Path, info: video.ClipInfo):  # noqa: ANN202
-    # the display-matrix field is being reworked in formats.video (rotation -> orientation):
-    # take whichever this version has, so both read upright frames exactly as the CLI does
-    how = getattr(info, "orientation", None)
-    return video.frames(source, how if how is not None else info.rotation)  # type: ignore[attr-defined,unused-ignore]
+def _frames(source: Path, info: video.ClipInfo) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
+    return video.frames(source, info.orientation)
 
 
 def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -160,11 +161,13 @@ def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_P
     digest = video.file_digest(source)
     info = _checked_info(source, max_pixels)
     detections = []
+    stamps: list[int | None] = []
     thumb: np.ndarray | None = None
-    for _, rgb in _frames(source, info):
+    for frame, rgb in _frames(source, info):
         if thumb is None:
             thumb = thumbnail(rgb)
         detections.append(detector.detect(rgb))
+        stamps.append(frame.pts)
         if progress:
             progress("search", len(detections), info.frames)
     n = len(detections)
@@ -174,13 +177,29 @@ def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_P
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
     rate = float(info.rate) if info.rate else 30.0
     regions, faces = video.track(detections, info.width, info.height, rate)
+    # a frame can be found by seeking only where every frame has its own, rising time stamp
+    rising = all(a is not None and b is not None and a < b for a, b in pairwise(stamps))
     return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumb,
-                        regions, faces, list(info.findings))
+                        regions, faces, list(info.findings),
+                        stamps if rising and stamps[0] is not None else [])
 
 
-def frame_at(source: Path, index: int) -> np.ndarray:
-    """Frame `index` (0-based), upright, decoded from the start (exact, as the writer counts)."""
+def frame_at(source: Path, index: int, pts: int | None = None) -> np.ndarray:
+    """Frame `index` (0-based), upright. With the time stamp the check saw for it, decoding
+    starts at the key frame before it (seconds, not minutes, deep in a long clip) and only
+    the frame with exactly that stamp is taken; otherwise it is counted from the start, as
+    the writer counts."""
     info = video.probe(source)
+    if pts is not None:
+        with contextlib.suppress(av.FFmpegError), \
+                av.open(str(source), mode="r", metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            container.seek(pts, backward=True, any_frame=False, stream=stream)
+            for frame in container.decode(stream):
+                if frame.pts is not None and frame.pts > pts:
+                    break
+                if frame.pts == pts:
+                    return video.upright(frame, info.orientation)
     for i, (_, rgb) in enumerate(_frames(source, info)):
         if i == index:
             return rgb
