@@ -51,7 +51,15 @@ def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
     ours = tuple(m for m in members or () if m != "yunet")
     if ours:
         settings = DetectorSettings(**{**settings_kwargs, "members": ours})
-    if members is not None and "yunet" in members:  # benchmark-only (yunet.py), issue 15
+    if members is not None and "gated" in members:  # benchmark-only (gate.py), issue 15
+        from gate import GatedCenterFace
+
+        settings = DetectorSettings(**{**settings_kwargs, "members": ("centerface", "blazeface")})
+        _detector = build_detector(settings)
+        _detector.members[0] = GatedCenterFace(  # type: ignore[attr-defined]
+            threshold=settings.threshold, threads=1, device=settings.device,
+            precision=settings.precision)
+    elif members is not None and "yunet" in members:  # benchmark-only (yunet.py), issue 15
         from yunet import YuNetDetector
 
         from crowdveil.detect.ensemble import EnsembleDetector
@@ -84,7 +92,8 @@ def run_crowdveil(paths: list[Path], args: argparse.Namespace) -> tuple[dict, fl
     settings = {"threshold": args.threshold, "paranoid": args.paranoid, "threads": 1,
                 "device": args.device, "precision": args.precision}
     members = {"default": None, "centerface": ("centerface",), "blazeface": ("blazeface",),
-               "yunet": ("yunet",), "default+yunet": ("centerface", "blazeface", "yunet")}[
+               "yunet": ("yunet",), "default+yunet": ("centerface", "blazeface", "yunet"),
+               "gated": ("gated",)}[
         args.detector
     ]
     with ProcessPoolExecutor(
@@ -244,7 +253,10 @@ def _settable(member: str) -> set[str]:
            "yunet": YuNetDetector}.get(member)
     if cls is None:
         return set()
-    return set(inspect.signature(cls.__init__).parameters) - {"self", "model_path", "threads"}
+    gate = {"gate", "gate_threshold", "gate_margin", "gate_block", "gate_band", "gate_overlap"} \
+        if member == "centerface" else set()  # GatedCenterFace's (gate.py), --detector gated
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "model_path", "threads"} \
+        | gate
 
 
 def _override(text: str) -> tuple[str, str, str]:
@@ -262,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mosaics", type=int, default=6, help="~12 MP mosaics to build and score")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--detector", choices=["default", "centerface", "blazeface", "yunet",
-                                          "default+yunet"],
+                                          "default+yunet", "gated"],
                    default="default")
     p.add_argument("--paranoid", action="store_true")
     p.add_argument("--threshold", type=float, default=None)

@@ -1,0 +1,202 @@
+"""Gating CenterFace's native-resolution pass with a cheap first look (issue 15), benchmark only.
+
+On a large picture the default runs CenterFace on every native pixel (the most expensive pass),
+then enlarges windows where the native heatmap shows faint faces (zoom.py). Here the native pass
+runs only on windows where a cheaper look sees something face-like, with a margin:
+
+- ``half``: the heatmap of CenterFace's own 0.5x pass, which the default runs anyway (free);
+  cells above `gate_threshold`.
+- ``yunet``: YuNet (benchmarks/yunet.py, ../shared/models/yunet, hash-checked) at native
+  resolution, boxes scoring above `gate_threshold`.
+
+Cells that pass are marked on a grid of `gate_block` px, grown by `gate_margin` px, and the
+bounding boxes of the marked blocks' connected components are the windows CenterFace runs on
+at 1x; the zoom pass then works from the native heatmap stitched over those windows. Small
+pictures (whose finest pass is enlarged, like every dev photo) are untouched.
+
+    python benchmarks/recall.py --detector gated --set centerface.gate=half \
+        --set centerface.gate_threshold=0.02 --no-deface
+    python benchmarks/gate.py --mosaics 6 --repeat 2   # CPU seconds, same process
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import cv2
+import numpy as np
+
+from crowdveil.detect.base import Detection
+from crowdveil.detect.centerface import _STRIDE, CenterFaceDetector
+from crowdveil.detect.merge import merge_detections
+
+Window = tuple[int, int, int, int]
+
+
+def block_windows(mask: np.ndarray, block: int, height: int, width: int) -> list[Window]:
+    """Bounding boxes (picture px) of the connected groups of marked blocks."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    out = []
+    for x, y, w, h, _ in stats[1:count]:
+        x0, y0 = int(x) * block, int(y) * block
+        x1, y1 = min(width, int(x + w) * block), min(height, int(y + h) * block)
+        if x1 > x0 and y1 > y0:
+            out.append((x0, y0, x1, y1))
+    return out
+
+
+def mark(points_or_boxes: np.ndarray, block: int, margin: int, height: int, width: int
+         ) -> np.ndarray:
+    """Blocks touched by any x0, y0, x1, y1 box grown by `margin` px."""
+    rows, cols = -(-height // block), -(-width // block)
+    mask = np.zeros((rows, cols), bool)
+    for x0, y0, x1, y1 in points_or_boxes:
+        bx0 = max(0, int((x0 - margin) // block))
+        by0 = max(0, int((y0 - margin) // block))
+        bx1 = min(cols, int((x1 + margin) // block) + 1)
+        by1 = min(rows, int((y1 + margin) // block) + 1)
+        mask[by0:by1, bx0:bx1] = True
+    return mask
+
+
+def band_windows(mask: np.ndarray, block: int, rows_per_band: int, overlap: int,
+                 height: int, width: int) -> list[Window]:
+    """Runs of marked blocks in horizontal bands of `rows_per_band` block rows, each window
+    grown by `overlap` px up and down, so that a face shorter than 2 * overlap at a band's seam
+    lies whole inside one window (the mask's own margin covers the left and right ends)."""
+    out = []
+    for top in range(0, mask.shape[0], rows_per_band):
+        cols = np.flatnonzero(mask[top:top + rows_per_band].any(axis=0))
+        if cols.size == 0:
+            continue
+        breaks = np.flatnonzero(np.diff(cols) > 1)
+        starts = np.concatenate([[cols[0]], cols[breaks + 1]])
+        ends = np.concatenate([cols[breaks], [cols[-1]]]) + 1
+        y0 = max(0, top * block - overlap)
+        y1 = min(height, (top + rows_per_band) * block + overlap)
+        out += [(int(a) * block, y0, min(width, int(b) * block), y1)
+                for a, b in zip(starts, ends, strict=True)]
+    return out
+
+
+class GatedCenterFace(CenterFaceDetector):
+    gate = "half"  # half | yunet | none
+    gate_threshold = 0.02
+    gate_margin = 48
+    gate_block = 64
+    gate_band = 0  # block rows per band (band_windows); 0: components' bounding boxes
+    gate_overlap = 48
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._yunet = None
+        self.last_fraction = 1.0  # share of the picture the native pass ran on, last call
+        self.timings: dict[str, float] = {}
+
+    def _gate_boxes(self, rgb: np.ndarray, half_heat: np.ndarray, half_scale: float
+                    ) -> np.ndarray:
+        if self.gate == "yunet":
+            if self._yunet is None:
+                from yunet import YuNetDetector
+
+                self._yunet = YuNetDetector(threshold=self.gate_threshold)
+            self._yunet.threshold = self.gate_threshold
+            dets = self._yunet.detect(rgb)
+            return np.array([[d.x, d.y, d.x + d.w, d.y + d.h] for d in dets]).reshape(-1, 4)
+        rows, cols = np.nonzero(half_heat > self.gate_threshold)
+        cell = _STRIDE / half_scale  # one heatmap cell, in picture px
+        return np.stack([cols * cell, rows * cell, (cols + 1) * cell, (rows + 1) * cell],
+                        axis=1).reshape(-1, 4)
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        h, w = rgb.shape[:2]
+        passes = self.passes(h, w)
+        if self.gate == "none" or passes[0].scale != 1.0 or len(passes) < 2:
+            self.last_fraction = 1.0
+            return super().detect(rgb)
+        t = self.timings = {}
+        found: list[Detection] = []
+        half_heat, half_scale = None, 1.0
+        start = time.process_time()
+        for p in passes[1:]:
+            dets, heat = self.run_pass(rgb, p.scale)
+            found.extend(dets)
+            if half_heat is None:
+                half_heat, half_scale = heat, p.scale
+        t["coarse"] = time.process_time() - start
+        start = time.process_time()
+        assert half_heat is not None
+        boxes = self._gate_boxes(rgb, half_heat, half_scale)
+        mask = mark(boxes, self.gate_block, self.gate_margin, h, w)
+        windows = band_windows(mask, self.gate_block, self.gate_band, self.gate_overlap, h, w) \
+            if self.gate_band else block_windows(mask, self.gate_block, h, w)
+        t["gate"] = time.process_time() - start
+        start = time.process_time()
+        heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
+        rows = [np.zeros((0, 5), np.float32)]
+        area = 0
+        for x0, y0, x1, y1 in windows:
+            # Window origins on the cell grid, so the stitched heatmap lines up exactly.
+            x0, y0 = x0 - x0 % _STRIDE, y0 - y0 % _STRIDE
+            sub = np.zeros((-(-(y1 - y0) // _STRIDE), -(-(x1 - x0) // _STRIDE)), np.float32)
+            found_rows = self._tiled(rgb[y0:y1, x0:x1], self.threshold, sub)
+            found_rows[:, 0] += x0
+            found_rows[:, 1] += y0
+            rows.append(found_rows)
+            cells = heat[y0 // _STRIDE:, x0 // _STRIDE:][:sub.shape[0], :sub.shape[1]]
+            np.maximum(cells, sub[:cells.shape[0], :cells.shape[1]], out=cells)
+            area += (x1 - x0) * (y1 - y0)
+        self.last_fraction = area / (h * w)
+        found.extend(self._detections(np.concatenate(rows), 1.0))
+        t["native"] = time.process_time() - start
+        start = time.process_time()
+        if self.zoom:
+            found.extend(self.detect_zoom(rgb, heat))
+        t["zoom"] = time.process_time() - start
+        return merge_detections(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CPU seconds of CenterFace per mosaic, default against gated variants, one process."""
+    import json
+
+    from recall import SHARED, build_mosaics
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--mosaics", type=int, default=6)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--variant", action="append", default=[],
+                   help="GATE:THRESHOLD[:MARGIN[:BAND[:OVERLAP]]], e.g. yunet:0.05:48:4:96")
+    args = p.parse_args(argv)
+    data = SHARED / "data" / "facemask"
+    truth = json.loads((data / "annotations.json").read_text())
+    paths, _ = build_mosaics(data, truth, args.mosaics)
+    det = GatedCenterFace()
+    variants = [("none", 0.0, 48, 0, 48)] + [
+        (f[0], float(f[1]), int(f[2]) if len(f) > 2 else 48, int(f[3]) if len(f) > 3 else 0,
+         int(f[4]) if len(f) > 4 else 48)
+        for f in (v.split(":") for v in args.variant)]
+    pictures = [cv2.cvtColor(cv2.imread(str(x)), cv2.COLOR_BGR2RGB) for x in paths]
+    for r in range(args.repeat):
+        for gate, thr, margin, band, overlap in variants:
+            det.gate, det.gate_threshold, det.gate_margin = gate, thr, margin
+            det.gate_band, det.gate_overlap = band, overlap
+            cpu, frac, parts = 0.0, 0.0, {}
+            for rgb in pictures:
+                start = time.process_time()
+                det.detect(rgb)
+                cpu += time.process_time() - start
+                frac += det.last_fraction
+                for k, v in det.timings.items():
+                    parts[k] = parts.get(k, 0.0) + v
+            n = len(pictures)
+            detail = ", ".join(f"{k} {v / n:.2f}" for k, v in parts.items())
+            print(f"run {r}: {gate}:{thr:g}:{margin}:{band}:{overlap}: "
+                  f"CenterFace CPU s/picture {cpu / n:.2f}, "
+                  f"native area {frac / n:.2f} ({detail})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
