@@ -227,12 +227,7 @@ def test_the_scrubber_shows_frame_k_with_its_regions(qtbot, window, clip: Path) 
     assert _shown(window, cx, cy) == (0, 0, 0)
 
 
-def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
-        qtbot, window, clip: Path, tmp_path: Path) -> None:
-    window.add_paths([clip])
-    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
-    item = window.current_item()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+def draw_over_mark(window: MainWindow) -> None:
     mx, my, mw, mh = MARK
     viewport = window.view.viewport()
     start = window.view.mapFromScene(QPointF(mx - 2, my - 2))
@@ -242,6 +237,15 @@ def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
     QTest.mouseMove(viewport, end)
     QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                        end)
+
+
+def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
+        qtbot, window, clip: Path, tmp_path: Path) -> None:
+    window.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    item = window.current_item()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+    draw_over_mark(window)
     assert len(item.regions) == 1
     out = tmp_path / "out"
     window.choose_folder = lambda: out
@@ -375,3 +379,34 @@ def test_the_panel_says_what_a_clip_reveals_and_that_its_faces_will_be_destroyed
     assert "+48.8584+002.2945" in lines and "CVMarchTitle" in lines, lines
     summary = window.panel.summary.text()
     assert "Up to 1 region" in summary and "in a frame will be destroyed" in summary, summary
+
+
+def test_a_region_trimmed_to_frames_10_to_19_is_destroyed_in_exactly_those_frames(
+        qtbot, window, clip: Path, tmp_path: Path) -> None:
+    window.add_paths([clip])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    item = window.current_item()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
+    draw_over_mark(window)
+    for frame, button in ((10, window.start_here), (19, window.end_here)):
+        window.scrubber.setValue(frame)
+        qtbot.waitUntil(lambda f=frame: item.frame == f and item.pixels is not None,
+                        timeout=WAIT_MS)
+        if window.view.selected_index() is None:  # N selects a region, as a user would
+            window.next_region_action.trigger()
+        assert window.view.selected_index() == 0
+        button.click()
+    assert "frames 11 to 20" in window.status_label.text()  # said as people count: from 1
+    out = tmp_path / "out"
+    window.choose_folder = lambda: out
+    with qtbot.waitSignal(window.export_finished, timeout=WAIT_MS):
+        assert window.export_all()
+    frames = decoded(out / "march.mp4")
+    assert len(frames) == N
+    for t, frame in enumerate(frames):
+        assert patch_mean(frame, FACE).max() < 60, t
+        assert is_yellow(frame) == (not 10 <= t <= 19), t
+    drawn = item.regions[0].source
+    window.undo_action.trigger()  # the end, then the start, come back off
+    window.undo_action.trigger()
+    assert "@" in drawn and "@" not in item.regions[0].source

@@ -65,6 +65,7 @@ from .photo_list import PhotoDelegate, PhotoItem, PhotoListModel, Status, collec
 from .reveal_panel import RevealPanel
 from .review_view import ReviewView
 from .session import Session
+from .spans import span_of, with_span
 from .tasks import Checked, ExportTask
 from .video_tasks import UserRegion, VideoChecked, VideoExportTask, clip_weight
 
@@ -182,6 +183,20 @@ class MainWindow(QMainWindow):
         row.setContentsMargins(8, 2, 8, 2)
         row.addWidget(self.scrubber, 1)
         row.addWidget(self.frame_label)
+        self.start_here = QPushButton(self.tr("Start here"))
+        self.start_here.setAccessibleName(self.tr("The selected region starts at this frame"))
+        self.start_here.setToolTip(self.tr(
+            "A region drawn on a video hides its area in every frame; this makes the selected "
+            "one start at the frame shown"))
+        self.start_here.clicked.connect(lambda: self.trim_selected_region(start=True))
+        self.end_here = QPushButton(self.tr("End here"))
+        self.end_here.setAccessibleName(self.tr("The selected region ends at this frame"))
+        self.end_here.setToolTip(self.tr(
+            "A region drawn on a video hides its area in every frame; this makes the selected "
+            "one end at the frame shown"))
+        self.end_here.clicked.connect(lambda: self.trim_selected_region(start=False))
+        row.addWidget(self.start_here)
+        row.addWidget(self.end_here)
         self.scrub_row = scrub_row
         self.scrub_row.hide()
         centre = QWidget()
@@ -549,6 +564,26 @@ class MainWindow(QMainWindow):
         if kind == "export" or not self.exporting():
             self.status_label.setText(text)
 
+    def trim_selected_region(self, start: bool) -> bool:
+        """The selected region of a clip starts (or ends) at the frame shown; undoable."""
+        item = self._current
+        index = self.view.selected_index()
+        if item is None or not item.video or index is None or index >= len(item.regions):
+            self.status_label.setText(self.tr("Select a region you drew first."))
+            return False
+        region = item.regions[index]
+        first, last = span_of(region, item.frames)
+        if start:
+            first, last = item.frame, max(last, item.frame)
+        else:
+            first, last = min(first, item.frame), item.frame
+        editor = RegionEditor(item, self._stack_for(item), self._item_changed)
+        editor.replace(index, with_span(region, first, last),
+                       self.tr("setting the frames of a region"))
+        self.status_label.setText(arg(self.tr("This region hides its area in frames %1 to %2."),
+                                      first + 1, last + 1))
+        return True
+
     def _on_frame_chosen(self, index: int) -> None:
         item = self._current
         if item is None or not item.video or index == item.frame:
@@ -805,9 +840,9 @@ class MainWindow(QMainWindow):
             key = settings_key(tool=APP_TOOL, method=method, quality=quality,
                                regions=[r.to_json() for r in item.regions])
             if item.video:
-                # the user's regions hold over the whole clip (a face that shows once is
-                # enough to identify someone: a shorter range is the riskier choice)
-                spans = [UserRegion(r, 0, max(0, item.frames - 1)) for r in item.regions]
+                # the user's regions hold over the whole clip unless trimmed (a face that
+                # shows once is enough to identify someone: a shorter span is the riskier one)
+                spans = [UserRegion(r, *span_of(r, item.frames)) for r in item.regions]
                 video_task = VideoExportTask(
                     item.path, item.digest, job.target_base, item.frame_regions, spans,
                     folder, key, method, self.max_pixels, weight=clip_weight(item.path))

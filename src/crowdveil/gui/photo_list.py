@@ -24,6 +24,7 @@ from ..regions import Region
 from ..reveal import Finding
 from ..walk import walk_folder
 from .language import arg, describe
+from .spans import holds_at
 
 
 class Status(Enum):
@@ -69,7 +70,8 @@ class PhotoItem:
         if not self.video:
             return self.regions
         tracked = self.frame_regions[self.frame] if self.frame < len(self.frame_regions) else []
-        return list(tracked) + list(self.regions)
+        return list(tracked) + [r for r in self.regions
+                                if holds_at(r, self.frame, self.frames)]
 
     @property
     def name(self) -> str:

@@ -54,6 +54,30 @@
             <translation>Image affichée</translation>
         </message>
         <message>
+            <source>Start here</source>
+            <translation>Commence ici</translation>
+        </message>
+        <message>
+            <source>The selected region starts at this frame</source>
+            <translation>La zone sélectionnée commence à cette image</translation>
+        </message>
+        <message>
+            <source>A region drawn on a video hides its area in every frame; this makes the selected one start at the frame shown</source>
+            <translation>Une zone tracée sur une vidéo masque sa surface dans toutes les images ; ce bouton la fait commencer à l’image affichée</translation>
+        </message>
+        <message>
+            <source>End here</source>
+            <translation>Finit ici</translation>
+        </message>
+        <message>
+            <source>The selected region ends at this frame</source>
+            <translation>La zone sélectionnée finit à cette image</translation>
+        </message>
+        <message>
+            <source>A region drawn on a video hides its area in every frame; this makes the selected one end at the frame shown</source>
+            <translation>Une zone tracée sur une vidéo masque sa surface dans toutes les images ; ce bouton la fait finir à l’image affichée</translation>
+        </message>
+        <message>
             <source>Status</source>
             <translation>État</translation>
         </message>
@@ -312,6 +336,18 @@
         <message>
             <source>(about %1 s left)</source>
             <translation>(encore environ %1 s)</translation>
+        </message>
+        <message>
+            <source>Select a region you drew first.</source>
+            <translation>Sélectionnez d’abord une zone que vous avez tracée.</translation>
+        </message>
+        <message>
+            <source>setting the frames of a region</source>
+            <translation>le choix des images d’une zone</translation>
+        </message>
+        <message>
+            <source>This region hides its area in frames %1 to %2.</source>
+            <translation>Cette zone masque sa surface des images %1 à %2.</translation>
         </message>
         <message>
             <source>Loading…</source>
