@@ -30,6 +30,7 @@ import numpy as np
 from crowdveil.detect.base import Detection
 from crowdveil.detect.centerface import _STRIDE, CenterFaceDetector
 from crowdveil.detect.merge import merge_detections
+from crowdveil.detect.tiling import area_tiles
 
 Window = tuple[int, int, int, int]
 
@@ -87,6 +88,11 @@ class GatedCenterFace(CenterFaceDetector):
     gate_block = 64
     gate_band = 0  # block rows per band (band_windows); 0: components' bounding boxes
     gate_overlap = 48
+    # Windows cut inside the default's own tiles, at multiples of 32 px from each tile's origin:
+    # CenterFace then sees every gated pixel at the same grid phase as the default does, so
+    # away from a window's edge its heatmap is the default's (free windows shift it by a
+    # few hundredths, enough to swap marginal faces in and out).
+    gate_snap = False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -129,8 +135,18 @@ class GatedCenterFace(CenterFaceDetector):
         assert half_heat is not None
         boxes = self._gate_boxes(rgb, half_heat, half_scale)
         mask = mark(boxes, self.gate_block, self.gate_margin, h, w)
-        windows = band_windows(mask, self.gate_block, self.gate_band, self.gate_overlap, h, w) \
-            if self.gate_band else block_windows(mask, self.gate_block, h, w)
+        if self.gate_snap:
+            windows = []
+            for tx0, ty0, tx1, ty1 in area_tiles(h, w, self.tile_pixels, self.overlap, 32):
+                local = mark(boxes - np.array([tx0, ty0, tx0, ty0]), self.gate_block,
+                             self.gate_margin, ty1 - ty0, tx1 - tx0)
+                windows += [(x0 + tx0, y0 + ty0, x1 + tx0, y1 + ty0) for x0, y0, x1, y1 in
+                            band_windows(local, self.gate_block, self.gate_band or 4,
+                                         self.gate_overlap, ty1 - ty0, tx1 - tx0)]
+        elif self.gate_band:
+            windows = band_windows(mask, self.gate_block, self.gate_band, self.gate_overlap, h, w)
+        else:
+            windows = block_windows(mask, self.gate_block, h, w)
         t["gate"] = time.process_time() - start
         start = time.process_time()
         heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
@@ -138,7 +154,8 @@ class GatedCenterFace(CenterFaceDetector):
         area = 0
         for x0, y0, x1, y1 in windows:
             # Window origins on the cell grid, so the stitched heatmap lines up exactly.
-            x0, y0 = x0 - x0 % _STRIDE, y0 - y0 % _STRIDE
+            if not self.gate_snap:
+                x0, y0 = x0 - x0 % _STRIDE, y0 - y0 % _STRIDE
             sub = np.zeros((-(-(y1 - y0) // _STRIDE), -(-(x1 - x0) // _STRIDE)), np.float32)
             found_rows = self._tiled(rgb[y0:y1, x0:x1], self.threshold, sub)
             found_rows[:, 0] += x0
@@ -167,21 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mosaics", type=int, default=6)
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--variant", action="append", default=[],
-                   help="GATE:THRESHOLD[:MARGIN[:BAND[:OVERLAP]]], e.g. yunet:0.05:48:4:96")
+                   help="GATE:THRESHOLD[:MARGIN[:BAND[:OVERLAP[:snap]]]], "
+                        "e.g. half:0.05:48:4:96:snap")
     args = p.parse_args(argv)
     data = SHARED / "data" / "facemask"
     truth = json.loads((data / "annotations.json").read_text())
     paths, _ = build_mosaics(data, truth, args.mosaics)
     det = GatedCenterFace()
-    variants = [("none", 0.0, 48, 0, 48)] + [
+    variants = [("none", 0.0, 48, 0, 48, False)] + [
         (f[0], float(f[1]), int(f[2]) if len(f) > 2 else 48, int(f[3]) if len(f) > 3 else 0,
-         int(f[4]) if len(f) > 4 else 48)
+         int(f[4]) if len(f) > 4 else 48, len(f) > 5 and f[5] == "snap")
         for f in (v.split(":") for v in args.variant)]
     pictures = [cv2.cvtColor(cv2.imread(str(x)), cv2.COLOR_BGR2RGB) for x in paths]
     for r in range(args.repeat):
-        for gate, thr, margin, band, overlap in variants:
+        for gate, thr, margin, band, overlap, snap in variants:
             det.gate, det.gate_threshold, det.gate_margin = gate, thr, margin
-            det.gate_band, det.gate_overlap = band, overlap
+            det.gate_band, det.gate_overlap, det.gate_snap = band, overlap, snap
             cpu, frac, parts = 0.0, 0.0, {}
             for rgb in pictures:
                 start = time.process_time()
@@ -192,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                     parts[k] = parts.get(k, 0.0) + v
             n = len(pictures)
             detail = ", ".join(f"{k} {v / n:.2f}" for k, v in parts.items())
-            print(f"run {r}: {gate}:{thr:g}:{margin}:{band}:{overlap}: "
+            print(f"run {r}: {gate}:{thr:g}:{margin}:{band}:{overlap}{':snap' if snap else ''}: "
                   f"CenterFace CPU s/picture {cpu / n:.2f}, "
                   f"native area {frac / n:.2f} ({detail})", flush=True)
     return 0

@@ -253,7 +253,8 @@ def _settable(member: str) -> set[str]:
            "yunet": YuNetDetector}.get(member)
     if cls is None:
         return set()
-    gate = {"gate", "gate_threshold", "gate_margin", "gate_block", "gate_band", "gate_overlap"} \
+    gate = {"gate", "gate_threshold", "gate_margin", "gate_block", "gate_band", "gate_overlap",
+            "gate_snap"} \
         if member == "centerface" else set()  # GatedCenterFace's (gate.py), --detector gated
     return set(inspect.signature(cls.__init__).parameters) - {"self", "model_path", "threads"} \
         | gate
