@@ -61,7 +61,9 @@ def test_a_clip_in_a_worker_reports_frames_speed_and_time_left(tmp_path: Path) -
         assert 10 < how.fps <= 1 / FRAME_S + 1, how  # the detector's speed, not a wild number
         assert how.left_s is not None and 0 <= how.left_s < 10
     lefts = [how.left_s for how in search]
-    assert lefts == sorted(lefts, reverse=True)  # time left shrinks as the clip goes
+    # time left shrinks as the clip goes (a loaded machine may nudge one estimate up a little)
+    assert lefts[0] == max(lefts) and lefts[-1] == min(lefts)
+    assert all(later <= earlier + 1 for earlier, later in zip(lefts, lefts[1:]))
 
 
 class Terminal(io.StringIO):
@@ -86,8 +88,13 @@ def test_progress_under_rename_names_the_clip_by_its_random_name_only(
     assert any("writing frame 40 of 40" in part for part in shown), screen.getvalue()
     assert all(written in part for part in shown), shown
     assert not [part for part in shown if "jane" in part or "march" in part]
-    speeds = [float(s) for part in shown for s in re.findall(r"([\d.]+) frames/s", part)]
-    assert speeds and all(0 <= s < 1000 for s in speeds)
+    def speeds(stage: str) -> list[float]:
+        return [float(s) for part in shown if stage in part
+                for s in re.findall(r"([\d.]+) frames/s", part)]
+
+    # searching is held to the fake detector's pace; writing small frames has no such bound
+    assert speeds("searching") and all(0 < s < 1000 for s in speeds("searching"))
+    assert speeds("writing") and all(s > 0 for s in speeds("writing"))
 
 
 def test_progress_is_throttled_and_always_tells_the_last_frame() -> None:
