@@ -63,7 +63,7 @@ def test_a_clip_in_a_worker_reports_frames_speed_and_time_left(tmp_path: Path) -
     lefts = [how.left_s for how in search]
     # time left shrinks as the clip goes (a loaded machine may nudge one estimate up a little)
     assert lefts[0] == max(lefts) and lefts[-1] == min(lefts)
-    assert all(later <= earlier + 1 for earlier, later in zip(lefts, lefts[1:]))
+    assert all(later <= earlier + 1 for earlier, later in zip(lefts, lefts[1:], strict=False))
 
 
 class Terminal(io.StringIO):
