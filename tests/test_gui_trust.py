@@ -19,7 +19,7 @@ from crowdveil.detect import DetectorSettings  # noqa: E402
 from crowdveil.gui.app import parse_args  # noqa: E402
 from crowdveil.gui.isolation import ProcessProvider  # noqa: E402
 from crowdveil.gui.language import describe  # noqa: E402
-from crowdveil.gui.main_window import MainWindow  # noqa: E402
+from crowdveil.gui.main_window import PIXEL_CACHE, MainWindow  # noqa: E402
 from crowdveil.gui.photo_list import Status  # noqa: E402
 from tests.test_gui import (  # noqa: E402
     WAIT_MS,
@@ -222,7 +222,10 @@ def test_the_window_never_decodes_a_photo_itself_and_rechecks_one_changed_before
     # workers are other processes: only a decode in the window's own process trips this
     monkeypatch.setattr(crowdveil.load, "decode", refuse)
     window = process_window(qtbot, timeout=60)
-    paths = [save_jpeg(tmp_path / "in" / f"{n}.jpg", textured(seed=n)) for n in range(8)]
+    # PIXEL_CACHE + 4: the shown photo may stay cached beyond the limit (whichever came back
+    # first), so two more than the cache left one evicted photo on a loaded machine
+    paths = [save_jpeg(tmp_path / "in" / f"{n}.jpg", textured(seed=n))
+             for n in range(PIXEL_CACHE + 4)]
     load(qtbot, window, paths)
     items = window.model.items
     evicted, changed = [i for i in items if i.pixels is None][:2]  # beyond the window's cache
