@@ -213,12 +213,34 @@ def write_atomic(
     overwrite: bool = False,
     check: Callable[[Path], None] | None = None,
 ) -> None:
-    """Write `data` to `target` whole or not at all.
+    """Write `data` to `target` whole or not at all (`write_atomic_with`): fsynced, re-read
+    and checked by `check` before it is renamed into place."""
 
-    The bytes go to a hidden temporary file beside the target (named after this process, so
-    a later run can tell a killed run's leftovers from a live one's), are fsynced, re-read and
-    checked by `check`, and only then renamed into place. On any failure the temporary file
-    is removed and no file appears at `target`.
+    def fill(fd: int, tmp: Path) -> None:
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise WriteError("write.cannot_write", file=display_path(target),
+                             reason=os_reason(exc)) from exc
+        if check is not None:
+            check(tmp)
+
+    write_atomic_with(target, fill, overwrite=overwrite)
+
+
+def write_atomic_with(
+    target: Path, fill: Callable[[int, Path], None], *, overwrite: bool = False
+) -> None:
+    """Make `target` appear whole or not at all, its content written by `fill(fd, tmp)`.
+
+    `fill` gets the open descriptor (it owns it: close it or wrap it) of a hidden temporary
+    file beside the target (named after this process, so a later run can tell a killed run's
+    leftovers from a live one's); it writes and checks that file and raises if anything is
+    wrong. Only then is the file renamed into place. On any failure the temporary file is
+    removed and no file appears at `target`.
     """
     folder = target.parent
     try:
@@ -237,16 +259,7 @@ def write_atomic(
                          reason=os_reason(exc)) from exc
     tmp = Path(tmp_name)
     try:
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError as exc:
-            raise WriteError("write.cannot_write", file=display_path(target),
-                             reason=os_reason(exc)) from exc
-        if check is not None:
-            check(tmp)
+        fill(fd, tmp)
         try:
             if overwrite:
                 os.replace(tmp, target)

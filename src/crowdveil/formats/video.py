@@ -15,7 +15,6 @@ import hashlib
 import math
 import os
 import struct
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from ..errors import (
 from ..redact import Method, redact
 from ..regions import SURE_SCORE, Region, clip_region, head_region
 from ..reveal import Finding
-from ..write_clean import TEMP_PREFIX, TEMP_SUFFIX, _fsync_dir, _rename_no_clobber
+from ..write_clean import write_atomic_with
 from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 
 SUFFIXES = VIDEO_SUFFIXES
@@ -580,24 +579,29 @@ def process_clip(
     if info.frames and n < info.frames:  # frames the container announces could not be read
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
     regions, faces = track(detections, info.width, info.height, rate)
+    write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
+               overwrite=overwrite, check=check, progress=progress)
+    seconds = time.perf_counter() - start
+    return ClipResult(info.width, info.height, n, sum(len(r) for r in regions), faces,
+                      seconds, n / seconds if seconds > 0 else 0.0, info.findings,
+                      keep_audio and info.audio_s is not None)
+
+
+def write_clip(
+    source: Path, target: Path, info: ClipInfo, regions: list[list[Region]], *,
+    method: Method = "fill", keep_audio: bool = False, overwrite: bool = False,
+    check: Callable[[Path, int, int], None] | None = None, progress: Progress | None = None,
+) -> None:
+    """Write `source` redacted with `regions` (one list per frame) at `target`, whole or not.
+
+    Encoded, its boxes cleaned and verified (nothing of `info`'s metadata may be left), then
+    `check(temp_path, width, height)`, then renamed into place (write_clean.write_atomic_with).
+    """
+    n = len(regions)
     absent = _planted_strings(info)
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError("write.mkdir", folder=display_path(folder),
-                         reason=os_reason(exc)) from exc
-    if not overwrite and os.path.lexists(target):
-        raise WriteError("write.exists", file=display_path(target))
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
-                                        suffix=TEMP_SUFFIX, dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise WriteError("write.cannot_write_in", folder=display_path(folder),
-                         reason=os_reason(exc)) from exc
-    tmp = Path(tmp_name)
-    try:
+
+    def fill(fd: int, tmp: Path) -> None:
+        os.close(fd)  # PyAV opens the file by name
         written = _encode(source, tmp, info, regions, method, keep_audio, progress, n)
         if written != n:
             raise LoadError("video.changed", n=written, expected=n)
@@ -605,25 +609,8 @@ def process_clip(
         verify_clip(tmp, info.width, info.height, n, keep_audio, absent)
         if check is not None:
             check(tmp, info.width, info.height)
-        try:
-            if overwrite:
-                os.replace(tmp, target)
-            else:
-                _rename_no_clobber(tmp, target)
-        except FileExistsError as exc:
-            raise WriteError("write.exists", file=display_path(target)) from exc
-        except OSError as exc:
-            raise WriteError("write.cannot_write", file=display_path(target),
-                             reason=os_reason(exc)) from exc
-        _fsync_dir(folder)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    seconds = time.perf_counter() - start
-    return ClipResult(info.width, info.height, n, sum(len(r) for r in regions), faces,
-                      seconds, n / seconds if seconds > 0 else 0.0, info.findings,
-                      keep_audio and info.audio_s is not None)
+
+    write_atomic_with(target, fill, overwrite=overwrite)
 
 
 def _planted_strings(info: ClipInfo) -> list[bytes]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -25,7 +24,7 @@ import numpy as np
 
 from ..batch import VIDEO_BYTES_PER_TIMEOUT
 from ..detect import Detector
-from ..errors import CrowdveilError, LoadError, WriteError, display_path, os_reason
+from ..errors import CrowdveilError, LoadError, WriteError, display_path
 from ..formats import VIDEO_OUTPUT_SUFFIX, video
 from ..load import DEFAULT_MAX_PIXELS
 from ..messages import msg
@@ -35,7 +34,6 @@ from ..record import Record
 from ..redact import Method
 from ..regions import Region, clip_region
 from ..reveal import Finding
-from ..write_clean import TEMP_PREFIX, TEMP_SUFFIX, _fsync_dir, _rename_no_clobber
 from .tasks import thumbnail
 
 
@@ -226,51 +224,12 @@ def write_clip(source: Path, target: Path, regions: list[list[Region]], *,
                ) -> int:
     """Write `source` redacted with `regions` (one list per frame) at `target`, whole or not.
 
-    The second half of `video.process_clip` (same encoder, same box cleaning, same verify, same
-    no-clobber rename), for regions decided elsewhere. Returns the frames written."""
+    `video.write_clip`, as `video.process_clip` writes (audio never kept), for regions decided
+    in the app. Returns the frames written."""
     info = _checked_info(source, max_pixels)
-    n = len(regions)
-    absent = video._planted_strings(info)
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError("write.mkdir", folder=display_path(folder),
-                         reason=os_reason(exc)) from exc
-    if not overwrite and os.path.lexists(target):
-        raise WriteError("write.exists", file=display_path(target))
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
-                                        suffix=TEMP_SUFFIX, dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise WriteError("write.cannot_write_in", folder=display_path(folder),
-                         reason=os_reason(exc)) from exc
-    tmp = Path(tmp_name)
-    try:
-        written = video._encode(source, tmp, info, regions, method, False, progress, n)
-        if written != n:
-            raise LoadError("video.changed", n=written, expected=n)
-        video._clean_boxes(tmp)
-        video.verify_clip(tmp, info.width, info.height, n, False, absent)
-        if check is not None:
-            check(tmp, info.width, info.height)
-        try:
-            if overwrite:
-                os.replace(tmp, target)
-            else:
-                _rename_no_clobber(tmp, target)
-        except FileExistsError as exc:
-            raise WriteError("write.exists", file=display_path(target)) from exc
-        except OSError as exc:
-            raise WriteError("write.cannot_write", file=display_path(target),
-                             reason=os_reason(exc)) from exc
-        _fsync_dir(folder)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return written
+    video.write_clip(source, target, info, regions, method=method, overwrite=overwrite,
+                     check=check, progress=progress)
+    return len(regions)
 
 
 def export_task(task: VideoExportTask, progress: Progress | None = None,
