@@ -548,6 +548,46 @@ class ClipResult:
 Progress = Callable[[str, int, int], None]
 
 
+def probe_writable(source: Path, max_pixels: int | None = None) -> ClipInfo:
+    """`probe`, refusing a clip that cannot be searched within the pixel limit or written back
+    at exactly its size."""
+    info = probe(source)
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        # the photo limit holds per frame: a crafted clip must not take all memory either
+        raise LoadError("load.too_many_pixels", width=info.width, height=info.height,
+                        pixels=info.width * info.height, limit=max_pixels)
+    if info.width % 2 or info.height % 2:
+        # H.264 4:2:0 crops in steps of 2 pixels: an odd side cannot be kept exactly
+        raise LoadError("video.odd_size", width=info.width, height=info.height)
+    return info
+
+
+def frame_rate(info: ClipInfo) -> float:
+    """Frames per second for the tracker's holds (30 when the container does not say)."""
+    return float(info.rate) if info.rate else 30.0
+
+
+def search(
+    source: Path, info: ClipInfo, detector: Detector, progress: Progress | None = None,
+    each: Callable[[av.VideoFrame, np.ndarray], None] | None = None,
+) -> list[list[Detection]]:
+    """The detector's finds in every frame, in order (`each` sees every frame too); refuses a
+    clip with no frame or fewer than its container announces."""
+    detections: list[list[Detection]] = []
+    for frame, rgb in frames(source, info.orientation):
+        if each is not None:
+            each(frame, rgb)
+        detections.append(detector.detect(rgb))
+        if progress:
+            progress("search", len(detections), info.frames)
+    n = len(detections)
+    if n == 0:
+        raise LoadError("video.no_frames")
+    if info.frames and n < info.frames:  # frames the container announces could not be read
+        raise LoadError("video.frames_missing", n=n, expected=info.frames)
+    return detections
+
+
 def process_clip(
     source: Path, target: Path, detector: Detector, *, method: Method = "fill",
     keep_audio: bool = False, overwrite: bool = False, progress: Progress | None = None,
@@ -559,26 +599,10 @@ def process_clip(
     place (the batch records it there). Raises LoadError / WriteError / VerifyError for a bad clip.
     """
     start = time.perf_counter()
-    info = probe(source)
-    if max_pixels is not None and info.width * info.height > max_pixels:
-        # the photo limit holds per frame: a crafted clip must not take all memory either
-        raise LoadError("load.too_many_pixels", width=info.width, height=info.height,
-                        pixels=info.width * info.height, limit=max_pixels)
-    if info.width % 2 or info.height % 2:
-        # H.264 4:2:0 crops in steps of 2 pixels: an odd side cannot be kept exactly
-        raise LoadError("video.odd_size", width=info.width, height=info.height)
-    rate = float(info.rate) if info.rate else 30.0
-    detections: list[list[Detection]] = []
-    for _, rgb in frames(source, info.orientation):
-        detections.append(detector.detect(rgb))
-        if progress:
-            progress("search", len(detections), info.frames)
+    info = probe_writable(source, max_pixels)
+    detections = search(source, info, detector, progress)
     n = len(detections)
-    if n == 0:
-        raise LoadError("video.no_frames")
-    if info.frames and n < info.frames:  # frames the container announces could not be read
-        raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    regions, faces = track(detections, info.width, info.height, rate)
+    regions, faces = track(detections, info.width, info.height, frame_rate(info))
     write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
                overwrite=overwrite, check=check, progress=progress)
     seconds = time.perf_counter() - start

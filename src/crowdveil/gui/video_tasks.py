@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -139,45 +139,26 @@ def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, dete
         return error_row(task.source, msg("error.no_memory"))
 
 
-def _checked_info(source: Path, max_pixels: int) -> video.ClipInfo:
-    info = video.probe(source)
-    if info.width * info.height > max_pixels:
-        raise LoadError("load.too_many_pixels", width=info.width, height=info.height,
-                        pixels=info.width * info.height, limit=max_pixels)
-    if info.width % 2 or info.height % 2:
-        raise LoadError("video.odd_size", width=info.width, height=info.height)
-    return info
-
-
-def _frames(source: Path, info: video.ClipInfo) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
-    return video.frames(source, info.orientation)
-
-
 def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
                progress: Progress | None = None) -> VideoChecked:
     """The detection pass and the tracker of `video.process_clip`, without writing."""
     digest = video.file_digest(source)
-    info = _checked_info(source, max_pixels)
-    detections = []
+    info = video.probe_writable(source, max_pixels)
     stamps: list[int | None] = []
-    thumb: np.ndarray | None = None
-    for frame, rgb in _frames(source, info):
-        if thumb is None:
-            thumb = thumbnail(rgb)
-        detections.append(detector.detect(rgb))
+    thumbs: list[np.ndarray] = []
+
+    def each(frame: av.VideoFrame, rgb: np.ndarray) -> None:
+        if not thumbs:
+            thumbs.append(thumbnail(rgb))
         stamps.append(frame.pts)
-        if progress:
-            progress("search", len(detections), info.frames)
+
+    detections = video.search(source, info, detector, progress, each)
     n = len(detections)
-    if n == 0 or thumb is None:
-        raise LoadError("video.no_frames")
-    if info.frames and n < info.frames:
-        raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    rate = float(info.rate) if info.rate else 30.0
+    rate = video.frame_rate(info)
     regions, faces = video.track(detections, info.width, info.height, rate)
     # a frame can be found by seeking only where every frame has its own, rising time stamp
     rising = all(a is not None and b is not None and a < b for a, b in pairwise(stamps))
-    return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumb,
+    return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumbs[0],
                         regions, faces, list(info.findings),
                         stamps if rising and stamps[0] is not None else [])
 
@@ -198,7 +179,7 @@ def frame_at(source: Path, index: int, pts: int | None = None) -> np.ndarray:
                     break
                 if frame.pts == pts:
                     return video.upright(frame, info.orientation)
-    for i, (_, rgb) in enumerate(_frames(source, info)):
+    for i, (_, rgb) in enumerate(video.frames(source, info.orientation)):
         if i == index:
             return rgb
     raise LoadError("video.no_frames")
@@ -226,7 +207,7 @@ def write_clip(source: Path, target: Path, regions: list[list[Region]], *,
 
     `video.write_clip`, as `video.process_clip` writes (audio never kept), for regions decided
     in the app. Returns the frames written."""
-    info = _checked_info(source, max_pixels)
+    info = video.probe_writable(source, max_pixels)
     video.write_clip(source, target, info, regions, method=method, overwrite=overwrite,
                      check=check, progress=progress)
     return len(regions)
@@ -242,7 +223,7 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
     with contextlib.suppress(OSError):
         if target.exists() and os.path.samefile(target, task.source):
             raise WriteError("write.replaces_input", file=display_path(target))
-    info = _checked_info(task.source, task.max_pixels)
+    info = video.probe_writable(task.source, task.max_pixels)
     record = Record(task.record_root)
     overwrite = task.overwrite
     if not overwrite and os.path.lexists(target) and record.wrote(target):
