@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
-from .errors import CrowdveilError, LoadError, WriteError, internal_message
+from .errors import CrowdveilError, WriteError, internal_message
 from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
@@ -30,7 +30,7 @@ from .pool import (  # noqa: F401
     run_isolated,
     set_progress_sink,
 )
-from .record import Record, digest_bytes, file_digest, settings_key
+from .record import Record, digest_bytes, regular_file_digest, settings_key
 from .walk import walk_folder
 from .write_clean import SUFFIX, remove_stale_temps
 
@@ -221,9 +221,7 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
     """A clip as one job: resume check, then detect, track, redact, write and verify."""
     from .formats import video  # PyAV is imported only when a batch holds a clip
 
-    digest = file_digest(job.source)
-    if digest is None:
-        raise LoadError("load.not_regular")
+    digest = regular_file_digest(job.source)
     # a clip cleaned without its sound is not the one asked for with it, and the other way
     job = replace(job, key=f"{job.key}+audio" if options.keep_audio else job.key)
     record = Record(job.record_root) if job.record_root is not None else None
@@ -242,7 +240,7 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
 
     def check(written: Path, width: int, height: int) -> None:
         if record is not None:  # before the rename: an output never exists unrecorded
-            record.add(target, video.file_digest(written), digest, job.key, width, height)
+            record.add(target, regular_file_digest(written), digest, job.key, width, height)
 
     clip = video.process_clip(job.source, target, detector, method=options.method,
                               keep_audio=options.keep_audio, overwrite=overwrite, check=check,

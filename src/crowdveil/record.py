@@ -31,7 +31,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import WriteError, display_path, os_reason
+from .errors import LoadError, WriteError, display_path, os_reason
 
 RECORD_NAME = ".crowdveil.record.jsonl"
 RECORD_VERSION = 1
@@ -63,6 +63,15 @@ def file_digest(path: Path) -> str | None:
         return None
     finally:
         os.close(fd)
+
+
+def regular_file_digest(path: Path) -> str:
+    """`file_digest`, or LoadError for what is not a regular file (a clip is hashed whole
+    before it is decoded: a pipe named .mp4 must be refused, not waited on)."""
+    digest = file_digest(path)
+    if digest is None:
+        raise LoadError("load.not_regular")
+    return digest
 
 
 def _config_dir() -> Path:

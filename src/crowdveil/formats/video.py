@@ -11,7 +11,6 @@ whose dates are zeroed and whose boxes are checked against an allowlist before i
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 import struct
@@ -718,9 +717,3 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
     return written
 
 
-def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()

@@ -30,7 +30,7 @@ from ..load import DEFAULT_MAX_PIXELS
 from ..messages import msg
 from ..pipeline import FileResult, error_row
 from ..pool import StageClock
-from ..record import Record
+from ..record import Record, regular_file_digest
 from ..redact import Method
 from ..regions import Region, clip_region
 from ..reveal import Finding
@@ -129,7 +129,7 @@ def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, dete
             return check_clip(task.source, detector, task.max_pixels,
                               progress if progress is not None else StageClock(("search",)))
         if isinstance(task, VideoFrameTask):
-            if video.file_digest(task.source) != task.digest:
+            if regular_file_digest(task.source) != task.digest:
                 return VideoChanged(task.source)
             return VideoFrame(task.index, frame_at(task.source, task.index, task.pts))
         return export_task(task, progress if progress is not None else StageClock(("write",)))
@@ -142,7 +142,7 @@ def run_video_task(task: VideoCheckTask | VideoFrameTask | VideoExportTask, dete
 def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
                progress: Progress | None = None) -> VideoChecked:
     """The detection pass and the tracker of `video.process_clip`, without writing."""
-    digest = video.file_digest(source)
+    digest = regular_file_digest(source)
     info = video.probe_writable(source, max_pixels)
     stamps: list[int | None] = []
     thumbs: list[np.ndarray] = []
@@ -216,7 +216,7 @@ def write_clip(source: Path, target: Path, regions: list[list[Region]], *,
 def export_task(task: VideoExportTask, progress: Progress | None = None,
                 ) -> FileResult | VideoChanged:
     """Export a checked clip with the user's regions; recorded as the CLI records a clip."""
-    digest = video.file_digest(task.source)
+    digest = regular_file_digest(task.source)
     if digest != task.digest:
         return VideoChanged(task.source)
     target = task.target_base.with_name(task.target_base.name + VIDEO_OUTPUT_SUFFIX)
@@ -231,7 +231,7 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
 
     def check(written: Path, width: int, height: int) -> None:
         # before the rename: an output never exists unrecorded
-        record.add(target, video.file_digest(written), digest, task.key, width, height)
+        record.add(target, regular_file_digest(written), digest, task.key, width, height)
 
     regions = merged(task.regions, task.user_regions, info.width, info.height)
     n = write_clip(task.source, target, regions, method=task.method,  # type: ignore[arg-type]
