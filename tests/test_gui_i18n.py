@@ -178,6 +178,19 @@ def test_lang_and_the_language_menu_override_the_system(qtbot, make_window, loca
     assert locale_env("C.UTF-8") == "en"
 
 
+@pytest.mark.parametrize(("environ", "expected"), [
+    ({"LANGUAGE": "fr_FR:fr:en", "LANG": "en_US.UTF-8"}, "fr"),  # GNOME's ordered list wins
+    ({"LANGUAGE": "de:fr", "LANG": "en_GB.UTF-8"}, "fr"),
+    ({"LANGUAGE": "fr", "LC_ALL": "C"}, "en"),  # C: gettext ignores LANGUAGE, so do we
+    ({"LANG": "fr_BE.UTF-8"}, "fr"),
+])
+def test_the_window_reads_the_language_list_as_the_command_line_does(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert language.system_language(environ) == expected
+    assert messages.resolve_language(None, environ) == expected
+
+
 def test_the_apps_help_is_in_the_windows_language_and_needs_no_display(
         locale_env, capsys):
     locale_env("fr_FR.UTF-8")  # sets LANG, keeps the menu's choice out of the way

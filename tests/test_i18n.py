@@ -74,6 +74,14 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, s
     (None, {"LC_MESSAGES": "fr_FR.UTF-8", "LANG": "en_GB.UTF-8"}, "fr"),
     ("fr", {"LANG": "C.UTF-8"}, "fr"),
     ("en", {"LANG": "fr_FR.UTF-8"}, "en"),
+    # LANGUAGE, the ordered list desktop settings write, wins over the locale as in gettext...
+    (None, {"LANGUAGE": "fr_FR:fr:en", "LANG": "en_US.UTF-8"}, "fr"),
+    (None, {"LANGUAGE": "de:fr", "LANG": "en_US.UTF-8"}, "fr"),  # first one we speak
+    (None, {"LANGUAGE": "de", "LANG": "fr_FR.UTF-8"}, "en"),  # gettext does not fall back
+    (None, {"LANGUAGE": "en", "LANG": "fr_FR.UTF-8"}, "en"),
+    # ...but not over a C locale, which gettext reads as "no translation at all".
+    (None, {"LANGUAGE": "fr", "LC_ALL": "C", "LANG": "fr_FR.UTF-8"}, "en"),
+    (None, {"LANGUAGE": "fr", "LANG": "C.UTF-8"}, "en"),
 ])
 def test_the_language_follows_the_locale_and_the_option_overrides_it(
     requested: str | None, environ: dict[str, str], expected: str

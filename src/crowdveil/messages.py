@@ -89,22 +89,38 @@ def _language_of(value: str) -> str | None:
     return _LANGUAGE_NAMES.get(lang, lang)
 
 
-def resolve_language(requested: str | None, environ: Mapping[str, str]) -> str:
-    """The language to speak: `requested` (--lang, the app's menu) if given, else the locale.
+def preferred_languages(environ: Mapping[str, str]) -> list[str] | None:
+    """The languages the environment asks for, best first, read the way GNU gettext reads them.
 
-    The locale is read the way gettext reads it: the first of LC_ALL, LC_MESSAGES, LANG that is
-    set decides (C or POSIX: English). On Windows and macOS, where these are usually unset, the
-    system's own setting is asked. A language without a catalogue is English.
+    The locale is the first of LC_ALL, LC_MESSAGES, LANG that is set. LANGUAGE (a colon list,
+    e.g. "fr_CA:fr:en", what desktop settings write when a user orders several languages) wins
+    over it, except when the locale is C or POSIX or unset, where gettext ignores LANGUAGE.
+    [] means C/POSIX (English); None means nothing is set (Windows, macOS: ask the system).
+    """
+    locale_value = next(
+        (environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(k)), None)
+    if locale_value is None:
+        return None
+    from_locale = _language_of(locale_value)
+    if from_locale is None:
+        return []
+    listed = [lang for lang in map(_language_of, environ.get("LANGUAGE", "").split(":")) if lang]
+    return listed or [from_locale]
+
+
+def resolve_language(requested: str | None, environ: Mapping[str, str]) -> str:
+    """The language to speak: `requested` (--lang, the app's menu) if given, else the locale
+    (`preferred_languages`: the first listed language that has a catalogue). On Windows and
+    macOS, where no locale variable is usually set, the system's own setting is asked. A
+    language without a catalogue is English.
     """
     have = available_languages()
     if requested:
         lang = _language_of(requested)
         return lang if lang in have else DEFAULT_LANGUAGE
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name)
-        if value:
-            lang = _language_of(value)
-            return lang if lang in have else DEFAULT_LANGUAGE
+    wanted = preferred_languages(environ)
+    if wanted is not None:
+        return next((lang for lang in wanted if lang in have), DEFAULT_LANGUAGE)
     if sys.platform in ("win32", "darwin"):
         try:
             system = locale.getlocale()[0] or ""

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 
+from crowdveil.messages import preferred_languages
+
 I18N = Path(__file__).with_name("i18n")
 SOURCE_LANGUAGE = "en"
 # Each language by its own name (an endonym): whoever cannot read the current language must
@@ -38,16 +40,15 @@ def supported(lang: str | None) -> str | None:
 
 def system_language(environ: Mapping[str, str] | None = None) -> str:
     """The language the system asks for, read as gettext and `messages.resolve_language` read
-    it: the first of LC_ALL, LC_MESSAGES, LANG that is set decides ("C": English); with none
-    set (Windows, macOS), the OS setting Qt knows. English when it is none we have.
+    it (`messages.preferred_languages`: LANGUAGE's list, else the locale; "C": English); with
+    no locale set (Windows, macOS), the OS setting Qt knows. English when it is none we have.
 
     Not resolve_language itself: that one also asks whether the core's catalogue is there,
     and the window has its own (a .qm), so a missing .mo must not turn the window English."""
     environ = os.environ if environ is None else environ
-    for key in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(key)
-        if value:  # the first one set wins, even "C": that is what the user chose
-            return supported(value) or SOURCE_LANGUAGE
+    wanted = preferred_languages(environ)
+    if wanted is not None:  # set, even "C": that is what the user chose
+        return next((lang for lang in map(supported, wanted) if lang), SOURCE_LANGUAGE)
     for name in QLocale.system().uiLanguages():
         if supported(name):
             return supported(name) or SOURCE_LANGUAGE
