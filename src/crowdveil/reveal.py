@@ -196,6 +196,13 @@ def xmp_finding(data: bytes) -> Finding:
 ICC = Finding("icc", "finding.icc")
 
 
+def trailer(walked: formats.Layout) -> list[Finding]:
+    """What follows the image's end: the place a motion photo's video or an archive hides."""
+    if not walked.trailing:
+        return []
+    return [Finding("trailer", "finding.trailer", {"size": walked.trailing})]
+
+
 def pillow_findings(data: bytes, max_pixels: int) -> list[Finding]:
     """For families (TIFF, HEIF) whose metadata sits in structures Pillow parses for us."""
     from .load import count_images, open_image  # local: load imports this module too

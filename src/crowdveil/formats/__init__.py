@@ -13,16 +13,22 @@ copy may hold (verify's allowlist) and what a file of its kind gives away (inspe
 The steps (load, write_clean, verify, reveal) are generic and ask this registry: `by_suffix`,
 `by_magic`, `by_pil_format`, `for_output` (the family that writes an input's clean copy) and
 `output` (a writing family by name). The families load on the first question, so importing
-this package stays cheap.
+this package stays cheap. What the families share is here too: `Part`, `Layout` and
+`ContainerError` for their container walks, `payloads` and `audit` (verify's allowlist walk).
+
+A new family: a module that builds a `PhotoFamily` (or `VideoFamily`), passes it to `register`,
+and is named in `_MODULES`; `tests/test_formats.py` then asks for a sample of it.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+
+from ..errors import VerifyError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -52,6 +58,34 @@ class Layout:
     parts: list[Part]
     end: int  # offset just past the last byte that belongs to the image
     trailing: int  # bytes after `end`
+
+
+def payloads(data: bytes, walked: Layout) -> Iterator[tuple[Part, bytes]]:
+    """Each part of `walked` with its payload, as `data` holds it."""
+    for part in walked.parts:
+        yield part, data[part.offset : part.offset + part.length]
+
+
+def audit(
+    data: bytes,
+    walked: Layout,
+    allowed: Set[str],
+    *,
+    refused: str,
+    trailing: str,
+    label: Callable[[str], str] = str,
+    part_check: Callable[[bytes, Part], None] | None = None,
+) -> None:
+    """Verify's allowlist walk: raise VerifyError (code `refused` naming the part, `trailing`
+    with the size of what follows the image) unless `data` holds only `allowed` parts, each
+    passing `part_check(data, part)`."""
+    for part in walked.parts:
+        if part.name not in allowed:
+            raise VerifyError(refused, name=label(part.name))
+        if part_check is not None:
+            part_check(data, part)
+    if walked.trailing:
+        raise VerifyError(trailing, size=walked.trailing)
 
 
 class Family(Protocol):

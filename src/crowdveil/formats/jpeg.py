@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..errors import VerifyError
 from ..reveal import ICC, Finding, exif_findings, short_text, xmp_finding
-from . import ContainerError, Layout, Part, PhotoFamily, register
+from . import ContainerError, Layout, Part, PhotoFamily, audit, payloads, register
 
 SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".mpo"})
 
@@ -86,33 +86,11 @@ def _skip_entropy(data: bytes, pos: int) -> int:
         return pos
 
 
-def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
-    if im.mode == "RGBA":
-        raise ValueError("JPEG cannot hold alpha")
-    im.save(fp, "JPEG", quality=quality, optimize=True)
-
-
-def check(data: bytes) -> None:
-    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
-    walked = layout(data)
-    for part in walked.parts:
-        if part.name not in ALLOWED:
-            raise VerifyError("verify.jpeg_segment", name=part.name)
-        if part.name == "APP0":
-            body = data[part.offset : part.offset + part.length]
-            # JFIF header only, and with a 0 x 0 thumbnail: no picture hides in it
-            if not body.startswith(b"JFIF\x00") or len(body) != 14 or body[12:14] != b"\x00\x00":
-                raise VerifyError("verify.jpeg_app0")
-    if walked.trailing:
-        raise VerifyError("verify.jpeg_trailing", size=walked.trailing)
-
-
 def findings(data: bytes, max_pixels: int = 0) -> list[Finding]:
     """What a JPEG's segments and trailer give away (the pixel limit plays no part)."""
     walked = layout(data)
     found: list[Finding] = []
-    for part in walked.parts:
-        body = data[part.offset : part.offset + part.length]
+    for part, body in payloads(data, walked):
         if part.name == "APP1" and body.startswith(b"Exif\x00"):
             found += exif_findings(body)
         elif part.name == "APP1" and b"http://ns.adobe.com/xap/1.0/" in body[:40]:
@@ -137,6 +115,26 @@ def findings(data: bytes, max_pixels: int = 0) -> list[Finding]:
         else:
             found.append(Finding("trailer", "finding.trailer_data", {"size": walked.trailing}))
     return found
+
+
+def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
+    if im.mode == "RGBA":
+        raise ValueError("JPEG cannot hold alpha")
+    im.save(fp, "JPEG", quality=quality, optimize=True)
+
+
+def _check_app0(data: bytes, part: Part) -> None:
+    if part.name == "APP0":
+        body = data[part.offset : part.offset + part.length]
+        # JFIF header only, and with a 0 x 0 thumbnail: no picture hides in it
+        if not body.startswith(b"JFIF\x00") or len(body) != 14 or body[12:14] != b"\x00\x00":
+            raise VerifyError("verify.jpeg_app0")
+
+
+def check(data: bytes) -> None:
+    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
+    audit(data, layout(data), ALLOWED, refused="verify.jpeg_segment",
+          trailing="verify.jpeg_trailing", part_check=_check_app0)
 
 
 FAMILY = register(PhotoFamily(

@@ -12,9 +12,8 @@ from typing import IO
 
 from PIL import Image
 
-from ..errors import VerifyError
-from ..reveal import ICC, Finding, exif_findings, short_text
-from . import ContainerError, Layout, Part, PhotoFamily, register
+from ..reveal import ICC, Finding, exif_findings, short_text, trailer
+from . import ContainerError, Layout, Part, PhotoFamily, audit, payloads, register
 
 SUFFIXES = frozenset({".png"})
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -51,26 +50,11 @@ def layout(data: bytes) -> Layout:
             return Layout(parts, pos, n - pos)
 
 
-def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
-    im.save(fp, "PNG", compress_level=6)  # lossless: `quality` does not apply
-
-
-def check(data: bytes) -> None:
-    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
-    walked = layout(data)
-    for part in walked.parts:
-        if part.name not in ALLOWED:
-            raise VerifyError("verify.png_chunk", name=part.name)
-    if walked.trailing:
-        raise VerifyError("verify.png_trailing", size=walked.trailing)
-
-
 def findings(data: bytes, max_pixels: int = 0) -> list[Finding]:
     """What a PNG's chunks and trailer give away (the pixel limit plays no part)."""
     walked = layout(data)
     found: list[Finding] = []
-    for part in walked.parts:
-        body = data[part.offset : part.offset + part.length]
+    for part, body in payloads(data, walked):
         if part.name in TEXT_CHUNKS:
             key = body.split(b"\x00", 1)[0]
             found.append(Finding("png-text", "finding.png_text", {"key": short_text(key, 40)}))
@@ -80,9 +64,16 @@ def findings(data: bytes, max_pixels: int = 0) -> list[Finding]:
             found.append(ICC)
         elif part.name == "tIME":
             found.append(Finding("date", "finding.png_time"))
-    if walked.trailing:
-        found.append(Finding("trailer", "finding.trailer", {"size": walked.trailing}))
-    return found
+    return found + trailer(walked)
+
+
+def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
+    im.save(fp, "PNG", compress_level=6)  # lossless: `quality` does not apply
+
+
+def check(data: bytes) -> None:
+    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
+    audit(data, layout(data), ALLOWED, refused="verify.png_chunk", trailing="verify.png_trailing")
 
 
 FAMILY = register(PhotoFamily(

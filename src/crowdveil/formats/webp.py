@@ -12,8 +12,8 @@ from typing import IO
 from PIL import Image
 
 from ..errors import VerifyError
-from ..reveal import ICC, Finding, exif_findings, xmp_finding
-from . import ContainerError, Layout, Part, PhotoFamily, register
+from ..reveal import ICC, Finding, exif_findings, trailer, xmp_finding
+from . import ContainerError, Layout, Part, PhotoFamily, audit, payloads, register
 
 SUFFIXES = frozenset({".webp"})
 ALLOWED = {"VP8 ", "VP8L", "VP8X", "ALPH"}
@@ -46,39 +46,35 @@ def layout(data: bytes) -> Layout:
     return Layout(parts, end, len(data) - end)
 
 
-def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
-    im.save(fp, "WEBP", quality=quality, method=4)
-
-
-def check(data: bytes) -> None:
-    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
-    walked = layout(data)
-    for part in walked.parts:
-        if part.name not in ALLOWED:
-            raise VerifyError("verify.webp_chunk", name=repr(part.name))
-        if part.name == "VP8X":
-            (flags,) = struct.unpack("<B", data[part.offset : part.offset + 1])
-            if flags & ~VP8X_ALPHA:
-                raise VerifyError("verify.webp_flags", flags=f"{flags:02X}")
-    if walked.trailing:
-        raise VerifyError("verify.webp_trailing", size=walked.trailing)
-
-
 def findings(data: bytes, max_pixels: int = 0) -> list[Finding]:
     """What a WebP's chunks and trailer give away (the pixel limit plays no part)."""
     walked = layout(data)
     found: list[Finding] = []
-    for part in walked.parts:
-        body = data[part.offset : part.offset + part.length]
+    for part, body in payloads(data, walked):
         if part.name == "EXIF":
             found += exif_findings(body)
         elif part.name == "XMP ":
             found.append(xmp_finding(body))
         elif part.name == "ICCP":
             found.append(ICC)
-    if walked.trailing:
-        found.append(Finding("trailer", "finding.trailer", {"size": walked.trailing}))
-    return found
+    return found + trailer(walked)
+
+
+def save(im: Image.Image, fp: IO[bytes], quality: int) -> None:
+    im.save(fp, "WEBP", quality=quality, method=4)
+
+
+def _check_vp8x(data: bytes, part: Part) -> None:
+    if part.name == "VP8X":
+        (flags,) = struct.unpack("<B", data[part.offset : part.offset + 1])
+        if flags & ~VP8X_ALPHA:
+            raise VerifyError("verify.webp_flags", flags=f"{flags:02X}")
+
+
+def check(data: bytes) -> None:
+    """Verify's allowlist: raise VerifyError unless `data` holds only what the image needs."""
+    audit(data, layout(data), ALLOWED, refused="verify.webp_chunk",
+          trailing="verify.webp_trailing", label=repr, part_check=_check_vp8x)
 
 
 FAMILY = register(PhotoFamily(
