@@ -118,3 +118,18 @@ def test_bytes_no_family_claims_are_refused_with_the_one_line_error(
         assert len(lines) == 1 and lines[0].startswith("crowdveil: error: "), err
         assert lines[0].endswith(ENGLISH["load.unsupported"]), lines[0]
     assert not (tmp_path / "out").exists() or published(tmp_path / "out") == []
+
+
+def test_a_heic_is_read_as_a_photo_whichever_family_module_was_imported_first() -> None:
+    # HEIF and video both start with an `ftyp` box; the registry's order, not the order the
+    # modules happened to be imported in, decides that a HEIC is a photo.
+    import subprocess
+    import sys
+
+    code = ("import crowdveil.formats.video_entry, crowdveil.formats.heif, sys\n"
+            "from crowdveil import formats\n"
+            "print(formats.by_magic(sys.stdin.buffer.read()).name)")
+    heic = plant.heic_with_exif(PIXELS)
+    done = subprocess.run([sys.executable, "-c", code], input=heic, capture_output=True,
+                          check=True)
+    assert done.stdout.decode().strip() == "heif"

@@ -153,8 +153,8 @@ class VideoFamily:
         return self.sniff(head)
 
 
-# Registration order is the order `by_magic` asks in: ISO base media (`ftyp`) is claimed by HEIF
-# before video, as `inspect` always read it.
+# The order `by_magic` asks in (each module's `FAMILY`): ISO base media (`ftyp`) is claimed by
+# HEIF before video, as `inspect` always read it.
 _MODULES = ("jpeg", "png", "webp", "tiff", "heif", "video_entry")
 _FAMILIES: dict[str, Family] = {}
 _loaded = False
@@ -177,8 +177,12 @@ def register(family: F) -> F:
 def _load() -> None:
     global _loaded
     if not _loaded:
-        for module in _MODULES:
-            importlib.import_module(f"{__name__}.{module}")
+        # importing a module registers its FAMILY; kept in _MODULES's order, whichever module
+        # was imported first
+        ordered = [importlib.import_module(f"{__name__}.{m}").FAMILY for m in _MODULES]
+        others = [f for f in _FAMILIES.values() if f not in ordered]
+        _FAMILIES.clear()
+        _FAMILIES.update((f.name, f) for f in ordered + others)
         _loaded = True
 
 
