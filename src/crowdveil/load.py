@@ -16,34 +16,24 @@ from typing import IO
 import numpy as np
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
-from . import colour
+from . import colour, formats
 from .errors import LoadError, os_reason
 from .messages import Message, msg
 from .redact import scrub_hidden_colour
 
 DEFAULT_MAX_PIXELS = 120_000_000
 
-# Format names as Pillow reports them; HEIF comes from pillow-heif's opener.
-SUPPORTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "TIFF", "HEIF"}
-_OPENERS = ["JPEG", "PNG", "WEBP", "TIFF", "HEIF"]  # Pillow's JPEG opener also yields MPO
-SUPPORTED_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".heic",
-                      ".heif", ".hif", ".mpo"}
-
-_heif_registered = False
-
-
-def _register_heif() -> None:
-    global _heif_registered
-    if not _heif_registered:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-        _heif_registered = True
+# What the format families (`formats/`) read: Pillow's format names, the openers asked, suffixes.
+SUPPORTED_FORMATS = {name for f in formats.photo_families() for name in f.pil_formats}
+_OPENERS = [f.opener for f in formats.photo_families()]
+SUPPORTED_SUFFIXES = {suffix for f in formats.photo_families() for suffix in f.suffixes}
 
 
 def open_image(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open (header only) an image of a supported format, refusing oversized ones."""
-    _register_heif()
+    for family in formats.photo_families():
+        if family.prepare is not None:
+            family.prepare()
     Image.init()  # load every plugin so `formats=` can name them
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated photo is an error, never half a face
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -130,24 +120,15 @@ MAX_COUNTED_IMAGES = 100  # past this, "more than 100" tells the user all a coun
 def count_images(im: Image.Image, cap: int = MAX_COUNTED_IMAGES) -> tuple[int, bool]:
     """(how many images the file holds, counting at most `cap`; whether it holds more).
 
-    Pillow's TIFF `n_frames` reads every page and checks each against a list of all the pages
-    before it: quadratic (100,000 pages took 105 s). Seeking page by page stops after `cap`
-    pages. Other formats know their count from an index and are asked for it. Leaves `im` on
-    the frame it was on; raises what a damaged later page raises.
+    A family may count its own way (TIFF: Pillow's `n_frames` is quadratic in pages); the
+    others know their count from an index and are asked for it. Leaves `im` on the frame it
+    was on; raises what a damaged later page raises.
     """
-    if im.format != "TIFF":
-        frames = int(getattr(im, "n_frames", 1) or 1)
-        return min(frames, cap), frames > cap
-    current = im.tell()
-    try:
-        for frame in range(1, cap + 1):
-            try:
-                im.seek(frame)
-            except EOFError:
-                return frame, False
-        return cap, True
-    finally:
-        im.seek(current)
+    family = formats.by_pil_format(im.format or "")
+    if family is not None and family.count_images is not None:
+        return family.count_images(im, cap)
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    return min(frames, cap), frames > cap
 
 
 def _note_other_images(im: Image.Image, notes: list[Message]) -> None:

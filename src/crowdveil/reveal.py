@@ -1,6 +1,8 @@
 """What a photo gives away, in plain words: the findings behind `crowdveil inspect` and the report.
 
-Read-only: it walks the container and the EXIF of the input, it never changes anything.
+Read-only: it never changes anything. Each format family (`formats/`) walks its own container
+and says what its parts give away; here are the findings' type, the readers the families share
+(EXIF, XMP, ICC, what Pillow parses) and `findings`, which asks the family the bytes belong to.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import piexif
 
-from . import containers
+from . import formats
 from .messages import Message, Value, msg
 
 # EXIF tag numbers (piexif names in comments) that identify a person, a device, a place or a time.
@@ -64,7 +66,7 @@ class Finding:
         return hash((self.kind, self.message))
 
 
-def _text(value: object, limit: int = 80) -> str:
+def short_text(value: object, limit: int = 80) -> str:
     if isinstance(value, bytes):
         if value.startswith(b"UNICODE\x00"):  # EXIF UserComment in UTF-16, either byte order
             body = value[8:]
@@ -87,7 +89,7 @@ _EXIF_DATE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 def _tag_value(kind: str, value: object) -> Value:
     """A tag's value for the message: a date as data, written the reader's way ("14/07/2019
     13:37:42" in French) when it reads as one; any other value as the file gave it."""
-    text = _text(value)
+    text = short_text(value)
     when = _EXIF_DATE.match(text) if kind == "date" else None
     if when is None:
         return text
@@ -109,8 +111,8 @@ def _gps(gps: dict) -> Finding | None:
         return None
     lat, lon = _degrees(gps.get(2)), _degrees(gps.get(4))
     if lat is not None and lon is not None:
-        ns = _text(gps.get(1, b"N")) or "N"
-        ew = _text(gps.get(3, b"E")) or "E"
+        ns = short_text(gps.get(1, b"N")) or "N"
+        ew = short_text(gps.get(3, b"E")) or "E"
         return Finding("gps", "finding.gps", {"lat": lat, "ns": ns, "lon": lon, "ew": ew})
     return Finding("gps", "finding.gps_fields", {"n": len(gps)})
 
@@ -186,83 +188,23 @@ def exif_findings(raw: bytes) -> list[Finding]:
     return found
 
 
-def _xmp(data: bytes) -> Finding:
+def xmp_finding(data: bytes) -> Finding:
     gps = b"GPSLatitude" in data or b"GPSLongitude" in data
     return Finding("xmp", "finding.xmp_gps" if gps else "finding.xmp", {"size": len(data)})
 
 
-def _jpeg(data: bytes) -> list[Finding]:
-    layout = containers.jpeg_layout(data)
-    found: list[Finding] = []
-    for part in layout.parts:
-        body = data[part.offset : part.offset + part.length]
-        if part.name == "APP1" and body.startswith(b"Exif\x00"):
-            found += exif_findings(body)
-        elif part.name == "APP1" and b"http://ns.adobe.com/xap/1.0/" in body[:40]:
-            found.append(_xmp(body))
-        elif part.name == "APP13":
-            found.append(Finding("iptc", "finding.iptc", {"size": len(body)}))
-        elif part.name == "COM":
-            found.append(Finding("comment", "finding.comment", {"value": _text(body)}))
-        elif part.name == "APP2" and body.startswith(b"ICC_PROFILE"):
-            found.append(_ICC)
-        elif part.name == "APP2" and body.startswith(b"MPF"):
-            found.append(Finding("embedded-image", "finding.multi_picture"))
-        elif part.name.startswith("APP") and part.name not in ("APP0",):
-            found.append(Finding("vendor", "finding.vendor",
-                                 {"segment": part.name, "size": len(body)}))
-    if layout.trailing:
-        tail = data[layout.end :]
-        images = tail.count(b"\xff\xd8\xff")
-        if images:
-            found.append(Finding("trailer", "finding.trailer_images",
-                                 {"size": layout.trailing, "n": images}))
-        else:
-            found.append(Finding("trailer", "finding.trailer_data", {"size": layout.trailing}))
-    return found
+ICC = Finding("icc", "finding.icc")
 
 
-PNG_TEXT = {"tEXt", "zTXt", "iTXt"}
-_ICC = Finding("icc", "finding.icc")
+def trailer(walked: formats.Layout) -> list[Finding]:
+    """What follows the image's end: the place a motion photo's video or an archive hides."""
+    if not walked.trailing:
+        return []
+    return [Finding("trailer", "finding.trailer", {"size": walked.trailing})]
 
 
-def _png(data: bytes) -> list[Finding]:
-    layout = containers.png_layout(data)
-    found: list[Finding] = []
-    for part in layout.parts:
-        body = data[part.offset : part.offset + part.length]
-        if part.name in PNG_TEXT:
-            key = body.split(b"\x00", 1)[0]
-            found.append(Finding("png-text", "finding.png_text", {"key": _text(key, 40)}))
-        elif part.name == "eXIf":
-            found += exif_findings(body)
-        elif part.name == "iCCP":
-            found.append(_ICC)
-        elif part.name == "tIME":
-            found.append(Finding("date", "finding.png_time"))
-    if layout.trailing:
-        found.append(Finding("trailer", "finding.trailer", {"size": layout.trailing}))
-    return found
-
-
-def _webp(data: bytes) -> list[Finding]:
-    layout = containers.riff_layout(data)
-    found: list[Finding] = []
-    for part in layout.parts:
-        body = data[part.offset : part.offset + part.length]
-        if part.name == "EXIF":
-            found += exif_findings(body)
-        elif part.name == "XMP ":
-            found.append(_xmp(body))
-        elif part.name == "ICCP":
-            found.append(_ICC)
-    if layout.trailing:
-        found.append(Finding("trailer", "finding.trailer", {"size": layout.trailing}))
-    return found
-
-
-def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
-    """TIFF and HEIF keep metadata in structures Pillow already parses for us."""
+def pillow_findings(data: bytes, max_pixels: int) -> list[Finding]:
+    """For families (TIFF, HEIF) whose metadata sits in structures Pillow parses for us."""
     from .load import count_images, open_image  # local: load imports this module too
 
     found: list[Finding] = []
@@ -275,9 +217,9 @@ def _via_pillow(data: bytes, max_pixels: int) -> list[Finding]:
         if exif:
             found += exif_findings(exif)
         if info.get("xmp"):
-            found.append(_xmp(info["xmp"]))
+            found.append(xmp_finding(info["xmp"]))
         if info.get("icc_profile"):
-            found.append(_ICC)
+            found.append(ICC)
         try:
             frames, more = count_images(im)  # Pillow's own TIFF count is quadratic in pages
         except (TypeError, ValueError, OSError, EOFError, SyntaxError):
@@ -299,13 +241,10 @@ def findings(data: bytes, max_pixels: int | None = None) -> list[Finding]:
     `max_pixels`: the size limit the photo is cleaned under (a photo allowed past the default
     by --max-megapixels must not lose its findings to the default limit).
     """
-    kind = containers.sniff(data)
-    if kind == "jpeg":
-        return _jpeg(data)
-    if kind == "png":
-        return _png(data)
-    if kind == "webp":
-        return _webp(data)
     from .load import DEFAULT_MAX_PIXELS  # local: load imports this module too
 
-    return _via_pillow(data, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    family = formats.by_magic(data)
+    if isinstance(family, formats.PhotoFamily):
+        return family.findings(data, limit)
+    return pillow_findings(data, limit)  # no magic of ours: Pillow's openers decide

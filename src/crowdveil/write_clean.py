@@ -1,8 +1,9 @@
 """Write clean: encode a brand-new file from the pixel array alone, and put it in place atomically.
 
 Nothing from the input file reaches the encoder: no info dict, no EXIF, no ICC profile. The
-encoders get a fresh `Image.fromarray`, so only what an encoder writes of its own accord can
-appear, and `verify` checks even that against an allowlist.
+encoders (each writing family's `save`, `formats/`) get a fresh `Image.fromarray`, so only
+what an encoder writes of its own accord can appear, and `verify` checks even that against the
+family's allowlist.
 """
 
 from __future__ import annotations
@@ -15,26 +16,23 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from PIL import Image
 
+from . import formats
 from .errors import WriteError, display_path, first_line, os_reason
 from .redact import scrub_hidden_colour
 
-OutFormat = Literal["jpeg", "png", "webp"]
-SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
+OutFormat = str  # the name of a family that writes (`formats.output`): "jpeg", "png", "webp"
+SUFFIX = {f.name: f.output_suffix for f in formats.writers() if f.output_suffix}
 DEFAULT_QUALITY = 90
 
 
 def output_format(input_format: str, has_alpha: bool) -> OutFormat:
-    """JPEG for camera formats, PNG for PNG, WebP for WebP; PNG whenever alpha must be kept."""
-    if input_format == "WEBP":
-        return "webp"
-    if input_format == "PNG" or has_alpha:
-        return "png"
-    return "jpeg"
+    """JPEG for camera formats, PNG for PNG, WebP for WebP; PNG whenever alpha must be kept
+    (each family says what it is written as, `formats.for_output`)."""
+    return formats.for_output(input_format, has_alpha).name
 
 
 def output_target(target_base: Path, input_format: str, has_alpha: bool) -> Path:
@@ -44,7 +42,7 @@ def output_target(target_base: Path, input_format: str, has_alpha: bool) -> Path
 
 
 # The most pixels per side each output format can hold.
-MAX_SIDE = {"jpeg": 65500, "png": 2**31 - 1, "webp": 16383}
+MAX_SIDE = {f.name: f.max_side for f in formats.writers()}
 
 
 def encode(pixels: np.ndarray, fmt: OutFormat, quality: int = DEFAULT_QUALITY) -> bytes:
@@ -54,29 +52,24 @@ def encode(pixels: np.ndarray, fmt: OutFormat, quality: int = DEFAULT_QUALITY) -
     passes through here, so no caller can forget it. Raises WriteError when the format cannot
     hold the picture (too many pixels per side).
     """
+    family = formats.output(fmt)
     h, w = pixels.shape[:2]
-    if fmt in MAX_SIDE and max(h, w) > MAX_SIDE[fmt]:
+    if max(h, w) > family.max_side:
         raise WriteError("write.too_large", width=w, height=h, format=fmt.upper(),
-                         max_side=MAX_SIDE[fmt])
+                         max_side=family.max_side)
     try:
-        return _encode(scrub_hidden_colour(pixels), fmt, quality)
+        return _encode(scrub_hidden_colour(pixels), family, quality)
     except (OSError, SystemError) as exc:  # the encoder refused: one line, not a crash
         raise WriteError("write.encode", format=fmt.upper(), detail=first_line(str(exc))) from exc
 
 
-def _encode(pixels: np.ndarray, fmt: OutFormat, quality: int) -> bytes:
+def _encode(pixels: np.ndarray, family: formats.PhotoFamily, quality: int) -> bytes:
     im = Image.fromarray(np.ascontiguousarray(pixels), "RGBA" if pixels.shape[2] == 4 else "RGB")
     buf = io.BytesIO()
-    if fmt == "jpeg":
-        if im.mode == "RGBA":
-            raise ValueError("JPEG cannot hold alpha")
-        im.save(buf, "JPEG", quality=quality, optimize=True)
-    elif fmt == "png":
-        im.save(buf, "PNG", compress_level=6)
-    elif fmt == "webp":
-        im.save(buf, "WEBP", quality=quality, method=4)
-    else:
-        raise ValueError(f"unknown output format {fmt!r}")
+    save = family.save
+    if save is None:  # `formats.output` gives writing families only
+        raise ValueError(f"unknown output format {family.name!r}")
+    save(im, buf, quality)
     return buf.getvalue()
 
 
