@@ -15,6 +15,9 @@ ratio would hold):
 - a kind not timed yet (the first clip after photos, or the other way round) is guessed from
   the other kind's seconds per pixel, until one of its own is timed.
 
+The app's export has no search pass (its clips were searched when they were checked):
+`search=False` times a clip's frames by their writing alone.
+
 The batch's time left is the work left shared by the workers, but never less than the
 longest single job left (a clip runs on one worker). A clip's frame count comes from its
 MP4/MOV header (`formats.iso`: no decoder runs in this process), then from the clip itself
@@ -51,7 +54,8 @@ class ClipHint:
 class BatchProgress:
     files_done: int
     files: int
-    frames_done: int  # frames of the batch's clips searched (a clip that ended: all of them)
+    frames_done: int  # frames of its clips searched, or written if not searched (a clip that
+    # ended: all of them)
     frames: int  # frames of all its clips (0: no clip)
     frames_exact: bool  # False: some clip's frames are estimated from its size
     left_s: float | None  # None: cannot be guessed yet
@@ -67,6 +71,7 @@ class _Job:
     ended_frames: int = 0  # frames it had, once done
     searched: int = 0
     search_fps: float = 0.0  # the detector's speed on this clip, once it has said
+    write_fps: float = 0.0  # its writing's speed, once it has said
     searched_at: float | None = None  # when its search pass ended
     writing: JobProgress | None = None  # its latest report while writing
     writing_at: float = 0.0
@@ -83,8 +88,9 @@ class BatchClock:
     (`pool.monotonic` by default)."""
 
     def __init__(self, jobs: Iterable[tuple[Hashable, ClipHint | None]], workers: int = 1,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, search: bool = True) -> None:
         self._clock = clock or pool.monotonic
+        self.search = search  # clips are searched, then written (False: written only)
         self._jobs: dict[Hashable, _Job] = {key: _Job(hint) for key, hint in jobs}
         self.workers = max(1, min(workers, len(self._jobs) or 1))
         self._began = self._clock()
@@ -114,11 +120,13 @@ class BatchClock:
                 job.search_fps = how.fps
             if how.total and how.done >= how.total:
                 job.searched_at = now
-        else:
-            job.searched = max(job.searched, job.total)
+        else:  # (not searched: a frame is done once written)
+            job.searched = max(job.searched, job.total) if self.search else how.done
             if job.searched_at is None:
                 job.searched_at = now
             job.writing, job.writing_at = how, now
+            if how.fps > 0:
+                job.write_fps = how.fps
 
     def finished(self, key: Hashable, result: FileResult | None = None) -> None:
         job = self._jobs.get(key)
@@ -132,9 +140,10 @@ class BatchClock:
         if result is None or result.status != "ok" or spent is None:
             return  # a failed or skipped file says nothing of how long the work takes
         pixels = result.width * result.height if result.width and result.height else None
-        if job.clip and frames and job.search_fps > 0:
+        if job.clip and frames and (job.search_fps > 0 or not self.search):
             px = pixels or self._pixels(job)
-            self._write_s += max(0.0, spent - frames / job.search_fps)
+            searching = frames / job.search_fps if self.search else 0.0
+            self._write_s += max(0.0, spent - searching)
             self._write_px += frames * px
         elif not job.clip:
             self._photo_s.append(spent)
@@ -167,7 +176,9 @@ class BatchClock:
 
     def _search_per_pixel(self) -> float | None:
         """Seconds the detector takes per pixel of a frame: the latest clip that said, else
-        the photos'."""
+        the photos' (0 when clips are not searched)."""
+        if not self.search:
+            return 0.0
         for job in sorted(self._jobs.values(), key=lambda j: j.start, reverse=True):
             if job.search_fps > 0:
                 return 1.0 / job.search_fps / self._pixels(job)
@@ -176,11 +187,19 @@ class BatchClock:
         return None
 
     def _write_per_pixel(self) -> float | None:
-        """Seconds a frame's writing takes per pixel, beyond its search (clips cleaned), else
-        as long as its search."""
+        """Seconds a frame's writing takes per pixel, beyond its search: from the clips done,
+        else the latest clip's writing speed, else as long as its search (or, not searched,
+        as long as the photos take per pixel)."""
         if self._write_px:
             return self._write_s / self._write_px
-        return self._search_per_pixel()
+        for job in sorted(self._jobs.values(), key=lambda j: j.start, reverse=True):
+            if job.write_fps > 0:
+                return 1.0 / job.write_fps / self._pixels(job)
+        if self.search:
+            return self._search_per_pixel()
+        if self._photo_s:
+            return sum(self._photo_s) / sum(self._photo_px)
+        return None
 
     def _photo_cost(self) -> float | None:
         if self._photo_s:
