@@ -173,8 +173,13 @@ def test_a_clip_whose_header_does_not_count_its_frames_is_estimated_from_its_siz
     batch_clock.clip("mkv", JobProgress("search", 10, 180, 5.0, 70.0))
     now = batch_clock.now()  # once it runs, the clip says its own count
     assert (now.frames, now.frames_exact, now.frames_done) == (280, True, 10)
-    lone = BatchClock([("mkv", ClipHint(None, None, 10 * BYTES_PER_FRAME))]).now()
-    assert (lone.frames, lone.frames_exact) == (10, False)  # no other clip: a phone's rate
+    lone = BatchClock([("mkv", ClipHint(None, None, 10 * BYTES_PER_FRAME))], clock=clock)
+    assert (lone.now().frames, lone.now().frames_exact) == (10, False)  # a phone's rate
+    lone.started("mkv")  # its container does not count its frames either: searched 25 so far
+    lone.clip("mkv", JobProgress("search", 25, 0, 5.0, None))
+    now = lone.now()
+    assert (now.frames, now.frames_done, now.frames_exact) == (25, 25, False)
+    assert now.left_s is not None and now.left_s >= 0
 
 
 def test_a_clip_first_times_the_photos_after_it_per_pixel() -> None:

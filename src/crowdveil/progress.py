@@ -159,7 +159,8 @@ class BatchClock:
         hint = job.hint
         if hint is not None and hint.frames:
             return hint.frames, True
-        return max(1, (hint.size if hint else 0) // self._bytes_per_frame()), False
+        guess = (hint.size if hint else 0) // self._bytes_per_frame()
+        return max(1, guess, job.searched), False  # never fewer than it has been seen to have
 
     def _bytes_per_frame(self) -> int:
         """From this batch's clips whose frames are known, else a phone's 1080p bit rate."""
