@@ -8,6 +8,7 @@ tasks do with detections and with the regions the user adds, not the model.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -17,9 +18,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported: 
 import av  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
+from crowdveil import pool  # noqa: E402
 from crowdveil.detect import DetectorSettings  # noqa: E402
 from crowdveil.detect.base import Detection  # noqa: E402
 from crowdveil.gui import tasks, video_tasks  # noqa: E402
@@ -38,6 +41,7 @@ from crowdveil.gui.video_tasks import (  # noqa: E402
     write_clip,
 )
 from crowdveil.pipeline import FileResult, Options  # noqa: E402
+from crowdveil.pool import JobProgress  # noqa: E402
 from crowdveil.regions import Region  # noqa: E402
 from crowdveil.write_clean import TEMP_PREFIX  # noqa: E402
 
@@ -410,3 +414,57 @@ def test_a_region_trimmed_to_frames_10_to_19_is_destroyed_in_exactly_those_frame
     window.undo_action.trigger()  # the end, then the start, come back off
     window.undo_action.trigger()
     assert "@" in drawn and "@" not in item.regions[0].source
+
+
+def test_the_export_bar_counts_the_clips_frames_and_its_time_left_goes_down(
+        qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    """Two clips and a photo: the bar says the frames of both clips from the start, and a time
+    left from the run's own speed that only goes down. The export's events are played to the
+    window on a fake clock (its real workers are not asked), so no figure depends on timing."""
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    make_clip(folder / "a.mp4", n=N)
+    make_clip(folder / "b.mp4", n=20)
+    Image.fromarray(scene(0)).save(folder / "c.png")
+    window.add_paths([folder])
+    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
+    assert [i.status for i in window.model.items] == [Status.READY] * 3
+    now = [0.0]
+    monkeypatch.setattr(pool, "monotonic", lambda: now[0])
+    asked: list = []
+    monkeypatch.setattr(window.session, "export", asked.extend)
+    window.choose_folder = lambda: tmp_path / "out"
+    assert window.export_all()
+    item = {i.path.name: i for i, _ in asked}
+    shown: list[tuple[str, int]] = []
+
+    def show() -> None:
+        shown.append((window.progress.format(), window.progress.value()))
+
+    show()
+    window._on_export_started(item["c.png"])
+    now[0] += 0.5
+    window._on_exported(item["c.png"], FileResult("c.png", status="ok", width=W, height=H))
+    show()
+    for name, n in (("a.mp4", N), ("b.mp4", 20)):  # each written at 10 frames/s
+        window._on_export_started(item[name])
+        show()
+        for k in range(5, n + 1, 5):
+            now[0] += 0.5
+            window._on_progress(item[name], "export", JobProgress("write", k, n, 10.0,
+                                                                  (n - k) / 10))
+            show()
+        window._on_exported(item[name], FileResult(name, status="ok", width=W, height=H,
+                                                   video={"frames": n}))
+        show()
+    texts = [text for text, _ in shown]
+    assert texts[0] == "0 of 3 files, 0 of 50 frames, time left not known yet"
+    assert texts[-1] == "3 of 3 files, 50 of 50 frames, about 0 s left"
+    assert shown[-1][1] == window.progress.maximum()
+    assert all(" of 50 frames, " in t for t in texts)
+    lefts = [int(m.group(1)) for t in texts if (m := re.search(r"about (\d+) s left", t))]
+    # the photo's 0.5 s for its 19,200 pixels: both clips' frames guessed at as much, 25 s;
+    # then clip a's own speed, 0.1 s a frame
+    assert lefts[0] == 25 and lefts == sorted(lefts, reverse=True) and len(set(lefts)) >= 5
+    values = [value for _, value in shown]
+    assert values == sorted(values)

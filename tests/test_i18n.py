@@ -293,14 +293,20 @@ def test_progress_says_what_it_does_before_the_first_photo(monkeypatch: pytest.M
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    progress = cli._Progress(3, quiet=False, lang="fr")
-    assert progress.bar is not None
-    assert progress.bar.desc.startswith("chargement des modèles de visages")
+    jobs = [batch.Job(Path(f"{name}.jpg"), Path(f"out/{name}")) for name in "abc"]
+    progress = cli._Progress(jobs, quiet=False, lang="fr")
+    assert progress.bar is not None and progress.now_line is not None
+    assert progress.now_line.desc.startswith("chargement des modèles de visages")
+    assert progress.bar.desc == "0 sur 3 fichiers"
+    assert str(progress.bar).endswith("[00:00, durée restante encore inconnue]")
+    progress.ended(jobs[0], FileResult("a.jpg", output="a.jpg"))
     progress.finished(FileResult("a.jpg", output="a.jpg"))
-    assert progress.bar.desc.startswith("recherche dans la photo 2 sur 3")
+    assert progress.now_line.desc.startswith("recherche dans la photo 2 sur 3")
+    assert progress.bar.desc == "1 sur 3 fichiers"
     progress.close()
-    one = cli._Progress(1, quiet=False, lang="en")  # one big photo is the longest wait of all
-    assert one.bar is not None and one.bar.desc.startswith("loading the face models")
+    # one big photo is the longest wait of all
+    one = cli._Progress(jobs[:1], quiet=False, lang="en")
+    assert one.now_line is not None and one.now_line.desc.startswith("loading the face models")
     one.close()
 
 

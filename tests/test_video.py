@@ -547,6 +547,72 @@ def test_every_frame_keeps_its_timestamp(tmp_path: Path, monkeypatch: pytest.Mon
     assert _timing(tmp_path / "out" / (Path(name).stem + ".mp4")) == before
 
 
+def _vfr_clip(path: Path, pts: list[int], last: int, b_frames: bool) -> Path:
+    """A phone-like clip (milliseconds) where each frame lasts until the next and the last
+    one `last` ms: as a phone stores a clip whose last frame is held."""
+    lasts = {at: nxt - at for at, nxt in zip(pts, pts[1:], strict=False)} | {pts[-1]: last}
+    base = Fraction(1, 1000)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30,
+                         options={} if b_frames else {"x264-params": "bframes=0"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        s.time_base = s.codec_context.time_base = base
+
+        def mux(packets: list[av.Packet]) -> None:
+            for p in packets:
+                p.duration = lasts[p.pts]
+                c.mux(p)
+
+        for t, at in enumerate(pts):
+            frame = av.VideoFrame.from_ndarray(scene(t, sliding), format="rgb24")
+            frame.pts, frame.time_base = at, base
+            mux(s.encode(frame))
+        mux(s.encode())
+    return path
+
+
+def _length(path: Path) -> tuple:
+    """What ffprobe says of a clip's length: format start and duration (microseconds), the
+    video stream's start and duration (exact seconds), and its frame count."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        base = v.time_base
+        assert base is not None
+        span = Fraction(v.duration) * base if v.duration is not None else None
+        start = Fraction(v.start_time) * base if v.start_time is not None else None
+        return c.start_time, c.duration, start, span, sum(1 for _ in c.decode(v))
+
+
+VFR_PTS = [0, 33, 50, 120, 131, 190, 200, 270, 301, 350, 362, 430]
+
+
+@pytest.mark.parametrize("name,b_frames,offset", [
+    ("held.mp4", False, 0), ("held.mov", True, 0), ("late.mp4", False, 5000),
+    ("held.mkv", False, 0),
+])
+def test_a_variable_rate_clip_keeps_its_duration_to_the_time_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, b_frames: bool, offset: int,
+) -> None:
+    """The last frame lasts 400 ms, ten times the clip's mean gap: the written clip must
+    not time it with the mean rate (it came out 0.36 s shorter), nor move any frame."""
+    pts = [offset + at for at in VFR_PTS]
+    clip = _vfr_clip(tmp_path / name, pts, last=400, b_frames=b_frames)
+    before = _length(clip)
+    if name.endswith(".mkv"):  # Matroska has no stream duration: its file's is the clip's
+        assert before[1:] == (830_000, Fraction(0), None, len(pts))
+    else:  # (with B-frames the muxer times the last frame from decode order: not quite 400)
+        assert before[3] >= Fraction(pts[-1] - pts[0] + 300, 1000)
+    use_detector(monkeypatch, TruthDetector())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    out = tmp_path / "out" / (Path(name).stem + ".mp4")
+    after = _length(out)
+    if name.endswith(".mkv"):
+        assert after == (0, 830_000, Fraction(0), Fraction(83, 100), len(pts))
+    else:
+        assert after == before
+    assert _timing(out) == _timing(clip) == [at / 1000 for at in pts]
+
+
 def _tone(stream: av.audio.stream.AudioStream, seconds: float = 1.0) -> list[av.Packet]:
     samples = int(44100 * seconds)
     tone = np.sin(np.arange(samples) / 10.0).astype(np.float32)[None, :]

@@ -279,13 +279,16 @@ def run(
     work: WorkFn = process_job,
     make_detector: DetectorFactory = build_detector,
     on_progress: Callable[[Job, JobProgress], None] | None = None,
+    on_start: Callable[[Job], None] | None = None,
+    on_end: Callable[[Job, FileResult], None] | None = None,
 ) -> list[FileResult]:
     """Process every job; results come back in completion order through `on_result` too.
 
     With `isolate` (the default) each photo is processed in a worker process that is killed
     and replaced if it dies or exceeds `timeout` seconds on one photo. `work` and
     `make_detector` are module-level functions (they are sent to spawned workers).
-    `on_progress(job, JobProgress)` says how far a clip is while it runs.
+    `on_progress(job, JobProgress)` says how far a clip is while it runs; `on_start(job)`
+    when a job starts, `on_end(job, result)` when it ends (before `on_result`).
     """
     settings = settings or DetectorSettings()
     results: list[FileResult] = []
@@ -304,14 +307,19 @@ def run(
         for job in jobs:
             sink = functools.partial(on_progress, job) if on_progress is not None else None
             previous = set_progress_sink(sink)
+            if on_start is not None:
+                on_start(job)
             try:
-                done(_safe(work, job, detector, options))
+                result = _safe(work, job, detector, options)
             finally:
                 set_progress_sink(previous)
+            if on_end is not None:
+                on_end(job, result)
+            done(result)
         return results
     run_isolated(jobs, options, settings, workers, done, timeout, work, make_detector,
                  after_kill=lambda: remove_stale_temps(output_folders(jobs)),
-                 progress=on_progress)
+                 progress=on_progress, on_start=on_start, on_end=on_end)
     return results
 
 

@@ -21,6 +21,7 @@ from .detect.int8 import PRECISIONS
 from .detect.runtime import DEVICES, DeviceError
 from .errors import CrowdveilError, LoadError, os_reason, printable
 from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+from .formats.iso import video_header
 from .load import DEFAULT_MAX_PIXELS
 from .messages import (
     DEFAULT_LANGUAGE,
@@ -36,6 +37,7 @@ from .messages import (
 )
 from .pipeline import FileResult, Options, display_path, inspect_bytes
 from .pool import JobProgress
+from .progress import BatchClock, BatchProgress, ClipHint
 from .redact import METHODS
 from .reveal import Finding
 from .write_clean import check_output_folder, remove_stale_temps
@@ -176,21 +178,54 @@ def _inspect_one(path: Path) -> list[Finding]:
     return inspect_bytes(data)
 
 
-class _Progress:
-    """A progress bar on a terminal that says what it is doing, one line per error always."""
+BAR_STEPS = 1000  # the batch bar's fill, in thousandths of the batch's work
 
-    def __init__(self, total: int, quiet: bool, lang: str = DEFAULT_LANGUAGE) -> None:
+
+def clip_hint(job: Job) -> ClipHint | None:
+    """What the batch can know of a clip before it runs (None for a photo): its header's
+    frame count and size, read without a decoder (formats.iso)."""
+    if job.source.suffix.lower() not in VIDEO_SUFFIXES:
+        return None
+    try:
+        size = job.source.stat().st_size
+    except OSError:
+        size = 0
+    header = video_header(job.source)
+    if header is None:
+        return ClipHint(None, None, size)
+    return ClipHint(header.frames, header.width * header.height or None, size)
+
+
+class _Progress:
+    """Two lines on a terminal, one line per error always: the batch (files, frames of its
+    clips, its time left, a bar of its work) and what is being done now."""
+
+    def __init__(self, jobs: list[Job], quiet: bool, lang: str = DEFAULT_LANGUAGE,
+                 workers: int = 1) -> None:
         self.bar = None
+        self.now_line = None
         self.lang = lang
-        self.total = total
+        self.total = len(jobs)
         self.done = 0
-        if not quiet and sys.stderr.isatty() and total > 0:
+        self.clock: BatchClock | None = None
+        if not quiet and sys.stderr.isatty() and jobs:
             from tqdm import tqdm
 
+            self.clock = BatchClock([(job.target_base, clip_hint(job)) for job in jobs],
+                                    workers)
+            self.bar = tqdm(total=BAR_STEPS, file=sys.stderr, dynamic_ncols=True,
+                            bar_format=template("cli.progress.bar", lang), position=0,
+                            desc=batch_progress(self.clock.now(), lang))
             # the models take ~20 s to load before the first photo is even searched
-            self.bar = tqdm(total=total, unit=text("cli.progress.unit", lang), file=sys.stderr,
-                            dynamic_ncols=True, bar_format=template("cli.progress.bar", lang),
-                            desc=text("cli.progress.loading", lang, total=total))
+            self.now_line = tqdm(total=1, file=sys.stderr, dynamic_ncols=True,
+                                 bar_format="{desc}", position=1, leave=False,
+                                 desc=text("cli.progress.loading", lang, total=self.total))
+            self._redraw()
+
+    def workers(self, n: int) -> None:
+        """How many jobs run at once (known once the device is chosen)."""
+        if self.clock is not None:
+            self.clock.workers = max(1, min(n, self.total))
 
     def __call__(self, result: FileResult) -> None:
         lang = self.lang
@@ -205,21 +240,44 @@ class _Progress:
                 self._say(text("cli.line.note", lang, file=result.input,
                                detail=say(note, lang)))
 
+    def started(self, job: Job) -> None:
+        if self.clock is not None:
+            self.clock.started(job.target_base)
+            self._redraw()
+
+    def ended(self, job: Job, result: FileResult) -> None:
+        if self.clock is not None:
+            self.clock.finished(job.target_base, result)
+
     def finished(self, result: FileResult) -> None:
-        """A photo of the batch is done: report it, and say which one is searched now."""
+        """A file of the batch is done: report it, and say which one is searched now."""
         self(result)
         self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.done < self.total:
-                self.bar.set_description_str(text("cli.progress.searching", self.lang,
-                                                  n=self.done + 1, total=self.total))
+        if self.now_line is not None and self.done < self.total:
+            self.now_line.set_description_str(text("cli.progress.searching", self.lang,
+                                                   n=self.done + 1, total=self.total),
+                                              refresh=False)
+        self._redraw()
 
     def clip(self, job: Job, how: JobProgress) -> None:
         """A clip in a worker says how far it is: its name, pass, frame, speed, time left."""
-        if self.bar is None:
+        if self.clock is None or self.now_line is None:
             return
-        self.bar.set_description_str(printable(clip_progress(job, how, self.lang)))
+        self.clock.clip(job.target_base, how)
+        self.now_line.set_description_str(printable(clip_progress(job, how, self.lang)),
+                                          refresh=False)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.clock is None or self.bar is None:
+            return
+        now = self.clock.now()
+        self.bar.set_description_str(batch_progress(now, self.lang), refresh=False)
+        self.bar.postfix = render(left_message(now.left_s), self.lang)
+        self.bar.n = round(now.fraction * BAR_STEPS)
+        self.bar.refresh()
+        if self.now_line is not None:
+            self.now_line.refresh()
 
     def _say(self, line: str) -> None:
         line = printable(line)
@@ -229,8 +287,30 @@ class _Progress:
             print(line, file=sys.stderr)
 
     def close(self) -> None:
+        if self.now_line is not None:
+            self.now_line.close()
         if self.bar is not None:
             self.bar.close()
+
+
+def left_message(left_s: float | None) -> Message:
+    """Time left in words: "3 min 05 s left", "12 s left", "time left not known yet"."""
+    if left_s is None:
+        return msg("cli.progress.left_unknown")
+    if left_s >= 60:
+        whole = int(round(left_s))
+        return msg("cli.progress.left_minutes", minutes=whole // 60, seconds=whole % 60)
+    return msg("cli.progress.left_seconds", seconds=int(math.ceil(left_s)))
+
+
+def batch_progress(how: BatchProgress, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The batch in words: files done, and the frames of its clips if it has any."""
+    files = ngettext("cli.progress.batch_files", how.files, lang, done=how.files_done)
+    if not how.frames:
+        return files
+    code = "cli.progress.batch_frames" if how.frames_exact else "cli.progress.batch_frames_about"
+    frames = ngettext(code, how.frames, lang, done=how.frames_done)
+    return text("cli.progress.batch_both", lang, files=files, frames=frames)
 
 
 def clip_progress(job: Job, how: JobProgress, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -240,13 +320,7 @@ def clip_progress(job: Job, how: JobProgress, lang: str = DEFAULT_LANGUAGE) -> s
         name = job.target_base.name + VIDEO_OUTPUT_SUFFIX
     else:
         name = display_path(job.source)
-    if how.left_s is None:
-        left = msg("cli.progress.left_unknown")
-    elif how.left_s >= 60:
-        whole = int(round(how.left_s))
-        left = msg("cli.progress.left_minutes", minutes=whole // 60, seconds=whole % 60)
-    else:
-        left = msg("cli.progress.left_seconds", seconds=int(math.ceil(how.left_s)))
+    left = left_message(how.left_s)
     fps = round(how.fps, 1)
     if how.stage == "write":
         return text("cli.progress.clip_writing", lang, file=name, n=how.done, total=how.total,
@@ -369,7 +443,7 @@ def _main(argv: list[str], lang: str) -> int:
     remove_stale_temps(output_folders(batch.jobs))  # left by a run that was killed
     results = list(batch.problems)
     device: dict[str, str] | None = None
-    progress = _Progress(len(batch.jobs), args.quiet, lang)
+    progress = _Progress(batch.jobs, args.quiet, lang)
     for problem in batch.problems:
         progress(problem)
     try:
@@ -390,9 +464,11 @@ def _main(argv: list[str], lang: str) -> int:
             if where.device != "cpu":  # one accelerator: one worker feeds it, with every core
                 jobs = 1
                 settings = replace(settings, threads=os.cpu_count() or 1)
+        progress.workers(jobs)
         with _sigterm_interrupts():
             results += run(batch.jobs, options, settings, jobs, on_result=progress.finished,
-                           timeout=args.timeout or None, on_progress=progress.clip)
+                           timeout=args.timeout or None, on_progress=progress.clip,
+                           on_start=progress.started, on_end=progress.ended)
     except KeyboardInterrupt:
         progress.close()
         print(text("cli.interrupted", lang), file=sys.stderr)

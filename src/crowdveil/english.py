@@ -217,7 +217,12 @@ ENGLISH: dict[str, Entry] = {
     "cli.no_photos": "crowdveil: error: no supported photos found (JPEG, PNG, WebP, TIFF, HEIC)",
     "cli.progress.loading": "loading the face models, then searching photo 1 of {total}",
     "cli.progress.searching": "searching photo {n} of {total}",
-    "cli.progress.unit": "photo",
+    # the batch's line: files done, then the frames of its clips ("about" when a clip's
+    # count is estimated from its size); tqdm adds the bar and ", {time left}"
+    "cli.progress.batch_files": ("{done} of {n} file", "{done} of {n} files"),
+    "cli.progress.batch_frames": ("{done} of {n} frame", "{done} of {n} frames"),
+    "cli.progress.batch_frames_about": ("{done} of about {n} frame", "{done} of about {n} frames"),
+    "cli.progress.batch_both": "{files}, {frames}",
     # a clip while it runs: {left} is one of the three "left" entries below
     "cli.progress.clip_searching": "{file}: searching frame {n} of {total}, {fps:.1f} frames/s, "
     "{left}",
@@ -227,9 +232,9 @@ ENGLISH: dict[str, Entry] = {
     "cli.progress.left_minutes": "{minutes:d} min {seconds:02d} s left",
     "cli.progress.left_seconds": "{seconds:d} s left",
     "cli.progress.left_unknown": "time left not known yet",
-    # tqdm's own layout (its placeholders, not ours): French puts a space before the colon
-    "cli.progress.bar": "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
-    "[{elapsed}<{remaining}, {rate_fmt}{postfix}]",
+    # tqdm's own layout (its placeholders, not ours): {desc} is the batch's line above,
+    # {postfix} ", " and its time left; French puts a space before the colon
+    "cli.progress.bar": "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}{postfix}]",
     "cli.summary.files": ("{n} file", "{n} files"),
     "cli.summary.cleaned": ("{n} cleaned", "{n} cleaned"),
     "cli.summary.regions": ("{n} face region destroyed", "{n} face regions destroyed"),

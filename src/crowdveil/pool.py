@@ -43,6 +43,11 @@ class JobProgress:
     left_s: float | None  # time left for the whole job, None while it cannot be guessed
 
 
+def monotonic() -> float:
+    """The clock progress is timed with (one place, so tests can run it on a fake one)."""
+    return time.monotonic()
+
+
 ProgressSink = Callable[[JobProgress], None]
 _sink: ProgressSink | None = None  # where `report_progress` goes in this process
 
@@ -78,7 +83,7 @@ class StageClock:
         self.first = 0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
+        now = monotonic()
         if stage != self.stage:
             # timed from its first frame (whose time includes the warm-up), and said once a
             # speed can be: a first report of "0 frames/s, time left unknown" says nothing
@@ -418,16 +423,23 @@ def run_isolated(
     done: Callable[[FileResult], None], timeout: float | None, work: WorkFn,
     make_detector: DetectorFactory, after_kill: Callable[[], object] | None = None,
     progress: Callable[[Any, JobProgress], None] | None = None,
+    on_start: Callable[[Any], None] | None = None,
+    on_end: Callable[[Any, FileResult], None] | None = None,
 ) -> None:
     """Run `work` on every job in worker processes; `after_kill` runs if any was killed;
-    `progress(job, JobProgress)` as long jobs report how far they are."""
+    `progress(job, JobProgress)` as long jobs report how far they are; `on_start(job)` as a
+    worker takes a job, `on_end(job, result)` just before `done(result)`."""
     running: dict[int, Any] = {}
 
     def started(ticket: int) -> None:
         running[ticket] = tickets[ticket]
+        if on_start is not None:
+            on_start(tickets[ticket])
 
     def finished(ticket: int, result: FileResult) -> None:
         running.pop(ticket, None)
+        if on_end is not None:
+            on_end(tickets[ticket], result)
         done(result)
 
     def moved(ticket: int, how: JobProgress) -> None:

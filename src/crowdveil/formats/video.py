@@ -646,6 +646,137 @@ def _planted_strings(info: ClipInfo) -> list[bytes]:
     return out
 
 
+def _track_end(stream: av.video.stream.VideoStream) -> int | None:
+    """When a Matroska/WebM video track ends by its DURATION tag, in its time base.
+
+    The tag is exact to the nanosecond; the packets' durations are not (a 60 fps track's
+    16.67 ms frames are demuxed as 16 ms), so for these files the tag is asked first."""
+    tag = _tag_seconds(stream.metadata.get("DURATION") or stream.metadata.get("duration"))
+    if tag is None or stream.time_base is None:
+        return None
+    return round(tag / stream.time_base)
+
+
+def _header_end(container: av.container.InputContainer,
+                stream: av.video.stream.VideoStream) -> int | None:
+    """When the input's video ends by its header, in its time base (None: it does not say),
+    for a clip whose packets do not say (`_Timing.input_span`): MP4/MOV give the track's
+    length from its first frame (rounded to the edit list's milliseconds); Matroska/WebM a
+    DURATION tag per track, or the file's, both counted from the file's time zero."""
+    base = stream.time_base
+    if base is None:
+        return None
+    if stream.duration:
+        return (stream.start_time or 0) + int(stream.duration)
+    tag = _track_end(stream)
+    if tag is not None:
+        return tag
+    if container.duration:
+        return round(Fraction(container.duration, 1_000_000) / base)
+    return None
+
+
+def _tag_seconds(value: str | None) -> Fraction | None:
+    """Matroska's "HH:MM:SS.nnnnnnnnn" duration tag, exactly."""
+    if not value:
+        return None
+    parts = value.strip().split(":")
+    if len(parts) != 3:
+        return None
+    try:
+        hours, minutes = int(parts[0]), int(parts[1])
+        seconds = Fraction(parts[2])
+    except (ValueError, ZeroDivisionError):
+        return None
+    if hours < 0 or not 0 <= minutes < 60 or not 0 <= seconds < 60:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
+
+
+class _Timing:
+    """Makes the written video last exactly as long as the input's, to its time base.
+
+    The MP4 muxer takes a track's length from the decode timestamps: every sample lasts until
+    the next one is decoded, the last one as long as its packet says. Left to the encoder
+    that is a mean-rate guess, so a variable-frame-rate clip came out longer or shorter than
+    it went in. The input's length is read from its own packets as they are demuxed (`saw`):
+    for MP4/MOV the same decode-time span; for Matroska/WebM, whose packets carry each
+    frame's display duration, from the first frame shown to the end of the last. Each written
+    packet is held until the next one comes (it lasts until then), and the last is given the
+    duration that makes the written span the input's. The writer encodes without B-frames
+    (`_encode`), so decode and display times are one and this span is also the one shown.
+    """
+
+    def __init__(self, out: av.container.OutputContainer, decode_order: bool) -> None:
+        self.out = out
+        self.decode_order = decode_order  # the input's packets are timed as MP4 times them
+        self.in_first: int | None = None
+        self.in_end: int | None = None
+        self.in_last: tuple[int, int] | None = None  # (pts, duration) of its last frame shown
+        self.held: av.Packet | None = None
+        self.first_dts: int | None = None
+        self.first_pts: int | None = None
+        self.shown: list[int] = []  # the two latest presentation times written
+
+    def saw(self, packet: av.Packet) -> None:
+        """An input video packet, as demuxed."""
+        at = packet.dts if self.decode_order else packet.pts
+        if at is None or packet.is_discard:  # cut by an edit list: never shown
+            return
+        if self.in_first is None or at < self.in_first:
+            self.in_first = at
+        if packet.pts is not None and (self.in_last is None or packet.pts >= self.in_last[0]):
+            self.in_last = (packet.pts, int(packet.duration or 0))
+        if packet.duration:
+            end = at + int(packet.duration)
+            self.in_end = end if self.in_end is None else max(self.in_end, end)
+
+    def input_span(self) -> int | None:
+        """The input's length in its time base, from its packets (None: they do not say)."""
+        if self.in_first is None or self.in_end is None or self.in_last is None:
+            return None
+        if not self.decode_order and not self.in_last[1]:
+            return None  # its last frame's duration is not given: ask the header
+        return self.in_end - self.in_first if self.in_end > self.in_first else None
+
+    def mux(self, packet: av.Packet) -> None:
+        if self.first_dts is None:
+            self.first_dts = packet.dts
+        if packet.pts is not None:
+            if self.first_pts is None or packet.pts < self.first_pts:
+                self.first_pts = packet.pts
+            self.shown = sorted([*self.shown, packet.pts])[-2:]
+        held, self.held = self.held, packet
+        if held is not None:
+            if held.dts is not None and packet.dts is not None and packet.dts > held.dts:
+                held.duration = packet.dts - held.dts
+            self.out.mux(held)
+
+    def finish(self, track_end: int | None, header_end: int | None) -> None:
+        """The encoder is drained: the last packet ends the written track as long after its
+        first frame as the input's: at `track_end` if given, else by the input's packets,
+        else at `header_end`, else one frame gap after the last frame."""
+        held, self.held = self.held, None
+        if held is None:
+            return
+        span = None
+        if track_end is not None and self.first_pts is not None:
+            span = track_end - self.first_pts
+        if span is None or span <= 0:
+            span = self.input_span()
+        if span is None and header_end is not None and self.first_pts is not None:
+            span = header_end - self.first_pts
+        if self.first_pts is not None and self.shown and (
+                span is None or self.first_pts + span <= self.shown[-1]):
+            gap = self.shown[-1] - self.shown[0] if len(self.shown) == 2 else 0
+            span = self.shown[-1] + max(gap, 1) - self.first_pts
+        if span is not None and held.dts is not None and self.first_dts is not None:
+            duration = self.first_dts + span - held.dts
+            if duration > 0:
+                held.duration = duration
+        self.out.mux(held)
+
+
 def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]],
             method: Method, keep_audio: bool, progress: Progress | None, n: int) -> int:
     rng = np.random.default_rng()
@@ -665,8 +796,11 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
             raise WriteError("write.cannot_write", file=display_path(tmp),
                              reason=first_line(str(exc))) from exc
         with out:
+            # no B-frames: each frame is then decoded when it is shown, so the muxer's
+            # decode-time track length is the shown one and every frame keeps its own
+            # duration (_Timing); about 12 % more bytes at this quality, and faster to encode
             vout = out.add_stream("libx264", rate=info.rate,
-                                  options={"crf": str(CRF), "preset": "veryfast"})
+                                  options={"crf": str(CRF), "preset": "veryfast", "bf": "0"})
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
             base = vin.time_base
             if base is None:  # every demuxed stream has one; without it no timestamp means a thing
@@ -679,10 +813,12 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                 aout = out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000)
                 aout.codec_context.flags |= av.codec.context.Flags.bitexact
             streams = [vin] + ([ain] if ain is not None else [])
+            timing = _Timing(out, decode_order="mp4" in src.format.name.split(","))
             last_pts = None
             try:
                 for packet in src.demux(*streams):
                     if packet.stream.type == "video":
+                        timing.saw(packet)
                         for frame in packet.decode():
                             if written >= n or not isinstance(frame, av.VideoFrame):
                                 continue
@@ -693,10 +829,8 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                             if last_pts is not None and pts <= last_pts:
                                 pts = last_pts + 1
                             of.pts, of.time_base, last_pts = pts, vin.time_base, pts
-                            if frame.duration:
-                                of.duration = frame.duration
                             for p in vout.encode(of):
-                                out.mux(_strip_sei(p))
+                                timing.mux(_strip_sei(p))
                             written += 1
                             if progress:
                                 progress("write", written, n)
@@ -708,7 +842,9 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                             for p in aout.encode(frame):
                                 out.mux(p)
                 for p in vout.encode():
-                    out.mux(_strip_sei(p))
+                    timing.mux(_strip_sei(p))
+                timing.finish(None if timing.decode_order else _track_end(vin),
+                              _header_end(src, vin))
                 if aout is not None:
                     for p in aout.encode():
                         out.mux(p)

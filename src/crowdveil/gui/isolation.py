@@ -39,6 +39,7 @@ class Provider(QObject):
     timeout: float | None = None
     kills = 0  # workers killed so far: an export may have left a temporary file behind
     stops_running = False  # cancel(kill_running=True) stops a running task (no result comes)
+    workers = 1  # tasks that run at once
 
     def submit(self, task: Any, urgent: bool = False) -> int:
         raise NotImplementedError
@@ -63,6 +64,7 @@ class ProcessProvider(Provider):
         super().__init__()
         self.timeout = timeout
         self.stops_running = True
+        self.workers = max(1, workers)
         # two workers: a photo stuck until the time limit does not hold up all the others
         self._pool = WorkerPool(work, make_detector, settings or DetectorSettings(), Options(),
                                 self._done, workers=workers, timeout=timeout,

@@ -6,6 +6,7 @@ all run through the session, in worker processes (`isolation`), with a time limi
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from collections.abc import Callable
@@ -54,6 +55,7 @@ from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from ..messages import msg
 from ..pipeline import FileResult, display_path
 from ..pool import JobProgress
+from ..progress import BatchClock, ClipHint
 from ..record import Record, settings_key
 from ..redact import METHODS, Method, redact
 from ..write_clean import DEFAULT_QUALITY, output_target
@@ -73,6 +75,7 @@ PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker w
 Job = tuple[PhotoItem, ExportTask | VideoExportTask, Path]  # what, how, the file it writes
 FRAME_CACHE = 4  # decoded frames of the clip under review (a worker decodes others again)
 APP_TOOL = "crowdveil-app"
+EXPORT_STEPS = 1000  # the export bar's fill, in thousandths of its work
 
 
 def _keys(action: QAction) -> str:
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
         self.ask_overwrite: Callable[[list[Path]], str] = self._ask_overwrite_dialog
         self.results: list[FileResult] = []  # report rows of the last export
         self._foreign: list[Path] = []  # existing files crowdveil did not write (for the dialog)
+        self._export_clock: BatchClock | None = None  # how far the export is, and its time left
 
         self.model = PhotoListModel(self)
         self.undo_group = QUndoGroup(self)
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         self.session.export_finished.connect(self._on_export_finished)
         self.session.frame_ready.connect(self._on_frame)
         self.session.progressed.connect(self._on_progress)
+        self.session.export_started.connect(self._on_export_started)
         self._update_state()
 
     # construction -----------------------------------------------------------------------
@@ -220,9 +225,8 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.status_label.setAccessibleName(self.tr("Status"))
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
-        # %v and %m are Qt's own: the photos done and the photos to do
-        self.progress.setFormat(self.tr("%v of %m"))
+        self.progress.setMaximumWidth(420)
+        self.progress.setRange(0, EXPORT_STEPS)  # thousandths of the export's work
         self.progress.setAccessibleName(self.tr("Export progress"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setAccessibleName(self.tr("Cancel the export"))
@@ -563,6 +567,36 @@ class MainWindow(QMainWindow):
             text += " " + arg(self.tr("(about %1 s left)"), round(p.left_s))
         if kind == "export" or not self.exporting():
             self.status_label.setText(text)
+        if kind == "export" and self._export_clock is not None:
+            self._export_clock.clip(id(item), p)
+            self._show_export_progress()
+
+    def _on_export_started(self, item: PhotoItem) -> None:
+        if self._export_clock is not None:
+            self._export_clock.started(id(item))
+            self._show_export_progress()
+
+    def _show_export_progress(self) -> None:
+        """The export's bar: its work done (the frames of its clips count, not just files),
+        with files, frames and the time left written on it."""
+        clock = self._export_clock
+        if clock is None:
+            return
+        now = clock.now()
+        parts = [arg(self.tr("%1 of %2 files"), now.files_done, now.files)]
+        if now.frames:
+            parts.append(arg(self.tr("%1 of %2 frames"), now.frames_done, now.frames))
+        if now.left_s is None:
+            parts.append(self.tr("time left not known yet"))
+        elif now.left_s >= 60:
+            whole = round(now.left_s)
+            parts.append(arg(self.tr("about %1 min %2 s left"), whole // 60,
+                             f"{whole % 60:02d}"))
+        else:
+            parts.append(arg(self.tr("about %1 s left"), math.ceil(now.left_s)))
+        # Qt reads % in a progress bar's format as its own placeholders
+        self.progress.setFormat(", ".join(parts).replace("%", "%%"))
+        self.progress.setValue(round(now.fraction * EXPORT_STEPS))
 
     def trim_selected_region(self, start: bool) -> bool:
         """The selected region of a clip starts (or ends) at the frame shown; undoable."""
@@ -886,9 +920,12 @@ class MainWindow(QMainWindow):
         for item, _, _ in jobs:
             item.status = Status.EXPORTING
             self.model.refresh(item)
+        self._export_clock = BatchClock(
+            [(id(item), ClipHint(item.frames or None, item.width * item.height or None, 0)
+              if item.video else None) for item, _, _ in jobs],
+            workers=self.session.provider.workers, search=False)
         self.session.export([(item, task) for item, task, _ in jobs])
-        self.progress.setRange(0, len(jobs))
-        self.progress.setValue(0)
+        self._show_export_progress()
         self.progress.show()
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
@@ -903,7 +940,9 @@ class MainWindow(QMainWindow):
 
     def _on_exported(self, item: PhotoItem, result: FileResult) -> None:
         self.results.append(result)
-        self.progress.setValue(self.progress.value() + 1)
+        if self._export_clock is not None:
+            self._export_clock.finished(id(item), result)
+            self._show_export_progress()
         if not self._known(item):
             return
         if result.status == "ok":
@@ -920,6 +959,7 @@ class MainWindow(QMainWindow):
                 self.model.refresh(item)
         self.progress.hide()
         self.cancel_button.hide()
+        self._export_clock = None
         ok = sum(r.status == "ok" for r in self.results)
         failed = sum(r.status == "error" for r in self.results)
         text = self.tr("Exported %Ln photo(s).", "", ok)

@@ -48,6 +48,7 @@ class Session(QObject):
     exported = Signal(object, object)  # item, FileResult
     export_finished = Signal(bool)  # cancelled
     progressed = Signal(object, str, object)  # item, "check" | "export", pool.JobProgress
+    export_started = Signal(object)  # item: a worker has started writing it
     frame_ready = Signal(object, int, object)  # item, frame index, pixels (H x W x 3 uint8)
 
     def __init__(self, provider: Provider, max_pixels: int) -> None:
@@ -137,6 +138,8 @@ class Session(QObject):
         t = self._tickets.get(ticket)
         if t is not None and t.kind == "check":
             self.checking.emit(t.item)
+        elif t is not None and t.kind == "export":
+            self.export_started.emit(t.item)
 
     def _on_progress(self, ticket: int, progress: object) -> None:
         t = self._tickets.get(ticket)

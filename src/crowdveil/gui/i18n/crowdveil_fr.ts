@@ -82,10 +82,6 @@
             <translation>État</translation>
         </message>
         <message>
-            <source>%v of %m</source>
-            <translation>%v sur %m</translation>
-        </message>
-        <message>
             <source>Export progress</source>
             <translation>Avancement de l’export</translation>
         </message>
@@ -336,6 +332,26 @@
         <message>
             <source>(about %1 s left)</source>
             <translation>(encore environ %1 s)</translation>
+        </message>
+        <message>
+            <source>%1 of %2 files</source>
+            <translation>%1 sur %2 fichiers</translation>
+        </message>
+        <message>
+            <source>%1 of %2 frames</source>
+            <translation>%1 sur %2 images</translation>
+        </message>
+        <message>
+            <source>time left not known yet</source>
+            <translation>durée restante encore inconnue</translation>
+        </message>
+        <message>
+            <source>about %1 min %2 s left</source>
+            <translation>encore environ %1 min %2 s</translation>
+        </message>
+        <message>
+            <source>about %1 s left</source>
+            <translation>encore environ %1 s</translation>
         </message>
         <message>
             <source>Select a region you drew first.</source>
