@@ -1,7 +1,9 @@
 """A clip says how far it is while it runs: pass, frame n of N, frames per second, time left.
 
-The clip runs in a real worker process (spawned, as in a batch); the detector is a fake that
-takes a fixed time per frame, so the speed the progress reports can be checked against it.
+The clip runs in a real worker process (spawned, as in a batch). Time there is a fake clock:
+every reading advances it by TICK_S and each frame the fake detector searches by FRAME_S, so
+the speed and the time left the progress reports are fixed by the test, whatever the load of
+the machine running it (no sleep, no real time).
 """
 
 from __future__ import annotations
@@ -10,30 +12,46 @@ import functools
 import io
 import re
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from crowdveil import batch, cli
+from crowdveil import batch, cli, pool
 from crowdveil.detect import DetectorSettings
 from crowdveil.detect.base import Detection
 from crowdveil.pipeline import Options
 from crowdveil.pool import JobProgress, StageClock, set_progress_sink
 from tests.test_video import TruthDetector, make_clip
 
-FRAME_S = 0.025  # the fake detector's time per frame: at most 40 frames/s in the search pass
+FRAME_S = 2**-5  # the fake detector's time per frame (binary fractions: sums stay exact)
+TICK_S = 2**-10  # what each reading of the clock costs
+SEARCH_FPS = 1 / (FRAME_S + TICK_S)  # the progress reads the clock once per frame
+WRITE_FPS = 1 / TICK_S
+
+
+class TickClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += TICK_S
+        return self.now
+
+
+CLOCK = TickClock()
 
 
 class SlowTruth(TruthDetector):
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        time.sleep(FRAME_S)
+        CLOCK.now += FRAME_S
         return super().detect(rgb)
 
 
 def slow_truth(settings: DetectorSettings) -> SlowTruth:
+    # Called in the worker process that searches the clip: its progress runs on the fake clock.
+    pool.monotonic = CLOCK  # type: ignore[assignment]
     return SlowTruth()
 
 
@@ -50,20 +68,20 @@ def test_a_clip_in_a_worker_reports_frames_speed_and_time_left(tmp_path: Path) -
     assert stages == sorted(stages, key=["search", "write"].index)  # searching, then writing
     search = [how for how in reports if how.stage == "search"]
     write = [how for how in reports if how.stage == "write"]
-    # 80 frames at 25 ms: 2 s of searching, told about every 0.5 s and at its last frame
-    assert 3 <= len(search) <= 6, [h.done for h in search]
+    # 80 frames of 33 ms: 2.6 s of searching, told every 0.5 s and at its last frame
+    assert len(search) == 5, [h.done for h in search]
     assert write and write[-1].done == write[-1].total == 80
     for stage in (search, write):
         done = [how.done for how in stage]
         assert done == sorted(set(done)), done  # frame numbers only go up
     assert search[-1].done == search[-1].total == 80
     for how in search:
-        assert 10 < how.fps <= 1 / FRAME_S + 1, how  # the detector's speed, not a wild number
-        assert how.left_s is not None and 0 <= how.left_s < 10
+        assert how.fps == pytest.approx(SEARCH_FPS), how  # the detector's own pace
+        # the frames left to search, and as many to write, at the search's pace
+        assert how.left_s == pytest.approx((80 - how.done + 80) / SEARCH_FPS), how
     lefts = [how.left_s for how in search]
-    # time left shrinks as the clip goes (a loaded machine may nudge one estimate up a little)
-    assert lefts[0] == max(lefts) and lefts[-1] == min(lefts)
-    assert all(later <= earlier + 1 for earlier, later in zip(lefts, lefts[1:], strict=False))
+    assert lefts == sorted(lefts, reverse=True) and lefts[-1] == pytest.approx(80 / SEARCH_FPS)
+    assert write[-1].fps == pytest.approx(WRITE_FPS)
 
 
 class Terminal(io.StringIO):
@@ -92,22 +110,27 @@ def test_progress_under_rename_names_the_clip_by_its_random_name_only(
         return [float(s) for part in shown if stage in part
                 for s in re.findall(r"([\d.]+) frames/s", part)]
 
-    # searching is held to the fake detector's pace; writing small frames has no such bound
-    assert speeds("searching") and all(0 < s < 1000 for s in speeds("searching"))
-    assert speeds("writing") and all(s > 0 for s in speeds("writing"))
+    # the bar shows the worker's speeds as the fake clock made them (one decimal on screen)
+    assert speeds("searching") and all(s == pytest.approx(SEARCH_FPS, abs=0.06)
+                                       for s in speeds("searching"))
+    assert speeds("writing") and all(s == pytest.approx(WRITE_FPS, abs=0.06)
+                                     for s in speeds("writing"))
 
 
-def test_progress_is_throttled_and_always_tells_the_last_frame() -> None:
+def test_progress_is_throttled_and_always_tells_the_last_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pool, "monotonic", TickClock())
     told: list[JobProgress] = []
     previous = set_progress_sink(told.append)
     try:
         clock = StageClock()
-        for t in range(1, 2001):  # thousands of fast frames: a few reports, not thousands
+        for t in range(1, 2001):  # 2,000 fast frames: a report each 0.5 s, not thousands
             clock("write", t, 2000)
     finally:
         set_progress_sink(previous)
-    assert 1 <= len(told) <= 3, [h.done for h in told]
-    assert told[-1].done == 2000 and told[-1].fps > 0
+    assert [h.done for h in told] == [513, 1025, 1537, 2000]  # 512 ticks after the first
+    assert told[-1].fps == pytest.approx(WRITE_FPS)
 
 
 def test_time_left_in_french() -> None:
