@@ -280,6 +280,12 @@ def runtime_unused(lib: Path) -> list[Path]:
     return sorted(p for p in found if not any(parent in found for parent in p.parents))
 
 
+def window_languages(lib: Path) -> set[str]:
+    """The languages the window is translated into (its .qm catalogues), English aside."""
+    return {m.group(1) for p in (lib / "crowdveil").rglob("crowdveil_*.qm")
+            if (m := re.match(r"crowdveil_(\w+)\.qm$", p.name))}
+
+
 def prune(target: Path) -> list[str]:
     """Leave out what nothing in crowdveil loads; returns what was removed.
 
@@ -299,9 +305,7 @@ def prune(target: Path) -> list[str]:
         name = re.sub(r"^(lib)?q|\.(so|dll|dylib)$", "", plugin.name)
         if name not in QT_PLATFORMS_KEPT:
             removed.append(plugin)
-    languages = {m.group(1) for p in (lib / "crowdveil").rglob("crowdveil_*.qm")
-                 if (m := re.match(r"crowdveil_(\w+)\.qm$", p.name))}
-    keep = {f"qtbase_{lang}.qm" for lang in languages}
+    keep = {f"qtbase_{lang}.qm" for lang in window_languages(lib)}
     removed += [p for p in (qt / "translations").glob("*") if p.name not in keep]
     removed += [lib / "cv2" / "data", *(lib / "onnxruntime" / "capi").glob("libonnxruntime.so*")]
     removed += runtime_unused(lib)
@@ -427,6 +431,119 @@ def stub_encoders(target: Path, cc: str | None = None) -> list[dict[str, object]
         replaced.append({"library": str(lib.relative_to(target)), "bytes_before": before,
                          "symbols": sorted(wanted)})
     return replaced
+
+
+# Qt's ICU data, libicudata.so.NN (32 MB): one exported symbol, icudtNN_dat, holding an ICU
+# common-data package (a header, a sorted table of contents of named items, the items). Qt
+# reads collation from it (QCollator: the file dialogs sort names with it) and, if ever asked,
+# normalisation, break rules, converter aliases and time-zone data. Linux: the library is
+# rebuilt keeping every item except locale data for languages crowdveil has no translation
+# for (ICU falls back to the root locale for those: its documented behaviour for any locale it
+# lacks), character-set converters (*.cnv: crowdveil's text is UTF-8) and the word
+# dictionaries of Thai, Khmer, Lao, Burmese and CJK line breaking (*.dict).
+ICU_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z][a-z]{3})?(_(?:[A-Z]{2}|[0-9]{3}))?(_[A-Z]+)?$")
+ICU_DROPPED_KINDS = ("cnv", "dict")
+
+
+def icu_item_kept(name: str, languages: set[str]) -> bool:
+    """Whether a package item (e.g. 'icudt73l/coll/fr_CA.res') stays in the trimmed data."""
+    leaf = name.rsplit("/", 1)[-1]
+    stem, _, kind = leaf.rpartition(".")
+    if kind in ICU_DROPPED_KINDS:
+        return False
+    if kind == "res" and ICU_LOCALE.match(stem):
+        return stem.split("_")[0] in languages
+    return True  # root, pools, indexes, supplemental data, collation/normalisation tables...
+
+
+def icu_package_items(package: bytes) -> tuple[int, list[tuple[str, bytes]]]:
+    """(header size, [(name, bytes)]) of a little-endian ICU common-data package."""
+    header_size = struct.unpack_from("<H", package, 0)[0]
+    # magic 0xda27, then UDataInfo: little-endian flag at +8, data format "CmnD" at +12
+    if package[2:4] != b"\xda\x27" or package[8] != 0 or package[12:16] != b"CmnD":
+        raise ValueError("not a little-endian ICU common-data package")
+    (count,) = struct.unpack_from("<I", package, header_size)
+    entries = [struct.unpack_from("<II", package, header_size + 4 + 8 * i) for i in range(count)]
+    starts = [header_size + data for _, data in entries] + [len(package)]
+    items = []
+    for i, (name_at, _) in enumerate(entries):
+        name_start = header_size + name_at
+        name = package[name_start:package.index(b"\0", name_start)].decode("ascii")
+        items.append((name, package[starts[i]:starts[i + 1]]))
+    return header_size, items
+
+
+def icu_package(header: bytes, items: list[tuple[str, bytes]]) -> bytes:
+    """An ICU common-data package of `items` (in the given, sorted, order), each 16-aligned."""
+    names = b"".join(name.encode("ascii") + b"\0" for name, _ in items)
+    toc_size = 4 + 8 * len(items)
+    at = -(-(toc_size + len(names)) // 16) * 16  # offsets count from the table's start
+    entries, blobs, name_at = [], [], toc_size
+    for name, blob in items:
+        entries.append(struct.pack("<II", name_at, at))
+        name_at += len(name) + 1
+        padded = blob + b"\0" * (-len(blob) % 16)
+        blobs.append(padded)
+        at += len(padded)
+    table = struct.pack("<I", len(items)) + b"".join(entries) + names
+    table += b"\0" * (-len(table) % 16)
+    return header + table + b"".join(blobs)
+
+
+def icu_data_symbol(library: Path, readelf: str) -> tuple[str, int, int] | None:
+    """(name, file offset, size) of the icudtNN_dat symbol in Qt's ICU data library."""
+    symbols = subprocess.run([readelf, "-sW", str(library)], capture_output=True, text=True)
+    # readelf writes a large size in hex (0x1e8bb80), a small one in decimal
+    found = re.search(r"([0-9a-f]+)\s+(0x[0-9a-f]+|\d+)\s+OBJECT\s+GLOBAL\s+\S+\s+(\d+)\s+"
+                      r"(icudt\d+_dat)\b", symbols.stdout)
+    if found is None:
+        return None
+    address, size, section = int(found.group(1), 16), int(found.group(2), 0), int(found.group(3))
+    sections = subprocess.run([readelf, "-SW", str(library)], capture_output=True, text=True)
+    for line in sections.stdout.splitlines():
+        fields = re.match(r"\s*\[\s*(\d+)\]\s+\S+\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)", line)
+        if fields and int(fields.group(1)) == section:
+            start, at = int(fields.group(2), 16), int(fields.group(3), 16)
+            return found.group(4), address - start + at, size
+    return None
+
+
+def trim_icu_data(target: Path, languages: set[str], cc: str | None = None
+                  ) -> dict[str, object] | None:
+    """Linux: rebuild Qt's libicudata with only what crowdveil can use (see ICU_LOCALE)."""
+    cc = cc or shutil.which("cc") or shutil.which("gcc")
+    readelf = shutil.which("readelf")
+    found = sorted((target / "lib" / "PySide6" / "Qt" / "lib").glob("libicudata.so.*"))
+    if not sys.platform.startswith("linux") or cc is None or readelf is None or not found:
+        return None
+    library = found[0]
+    symbol = icu_data_symbol(library, readelf)
+    if symbol is None:
+        print(f"warning: {library.name} kept: no icudtNN_dat symbol", file=sys.stderr)
+        return None
+    name, offset, size = symbol
+    package = library.read_bytes()[offset:offset + size]
+    header_size, items = icu_package_items(package)
+    kept = [(item, blob) for item, blob in items if icu_item_kept(item, languages)]
+    trimmed = icu_package(package[:header_size], kept)
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "icudata.dat").write_bytes(trimmed)
+        (Path(work) / "icudata.S").write_text(
+            f"\t.section .rodata\n\t.globl {name}\n\t.type {name}, @object\n\t.balign 16\n"
+            f"{name}:\n\t.incbin \"icudata.dat\"\n\t.size {name}, .-{name}\n"
+            "\t.section .note.GNU-stack,\"\",@progbits\n")
+        built = Path(work) / library.name
+        done = subprocess.run([cc, "-shared", "-o", str(built), f"-Wl,-soname,{library.name}",
+                               "icudata.S"], cwd=work, capture_output=True, text=True)
+        rebuilt = icu_data_symbol(built, readelf) if done.returncode == 0 else None
+        if rebuilt is None or built.read_bytes()[rebuilt[1]:rebuilt[1] + rebuilt[2]] != trimmed:
+            print(f"warning: {library.name} kept: {done.stderr.strip()}", file=sys.stderr)
+            return None
+        before = library.stat().st_size
+        shutil.copymode(library, built)
+        shutil.move(str(built), str(library))
+    return {"library": str(library.relative_to(target)), "bytes_before": before,
+            "bytes_after": library.stat().st_size, "items": len(kept), "items_before": len(items)}
 
 
 def load_segments_aligned(path: Path) -> bool:
@@ -711,6 +828,15 @@ def check(target: Path) -> dict[str, float]:
         ready = re.search(r"window ready in ([0-9.]+) s", gui.stdout)
         if ready:
             results["window_ready_seconds"] = float(ready.group(1))
+        # in French too: its translations, and Qt's text layout and collation over the
+        # trimmed ICU data
+        french = subprocess.run(["env", "-i", "QT_QPA_PLATFORM=offscreen", f"HOME={tmp}",
+                                 str(target / f"{APP}-gui{EXE}"), "--lang", "fr", "--smoke-test",
+                                 str(samples / "crowd.jpg")],
+                                capture_output=True, text=True, timeout=300)
+        if french.returncode != 0 or "window ready" not in french.stdout:
+            print(french.stdout[-2000:], french.stderr[-2000:], sep="\n")
+            raise SystemExit(f"the bundled app failed to open in French (exit {french.returncode})")
         clips = Path(tmp) / "clips"
         if write_sample_clip(clips / "crowd.mp4"):
             # PyAV's FFmpeg decodes it and libx264 writes the clean copy: the video path
@@ -821,6 +947,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     carried = carry_xcb(target)
     stubbed = stub_encoders(target)
     sizes["encoders_stubbed"] = folder_size(target)
+    icu = trim_icu_data(target, window_languages(target / "lib") | {"en"})
+    sizes["icu_trimmed"] = folder_size(target)
     kept_unstripped: list[str] = []
     if not args.no_strip:
         _, kept_unstripped = strip_binaries(target)
@@ -841,6 +969,7 @@ def main(argv: Iterable[str] | None = None) -> int:
               "size_mb_by_step": {k: round(v / 1e6, 1) for k, v in sizes.items()},
               "kept_unstripped": kept_unstripped,
               "stand_ins": [s["library"] for s in stubbed], "executables_linked": linked,
+              "icu_data": icu,
               "components": len(summary["components"]), "gpl_libraries": summary["gpl_libraries"]}
     if not args.no_check and not MACOS and not WINDOWS:
         report.update(check(target))

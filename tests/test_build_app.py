@@ -326,3 +326,64 @@ def test_a_stand_in_is_named_in_the_licences_and_is_not_counted_as_gpl(tmp_path:
     readme = (target / "licenses" / "README.txt").read_text()
     assert "Stand-ins, not the library their name says" in readme
     assert "lib/av.libs/libx265-0123abcd.so.216" in readme
+
+
+ICU_ITEMS = [  # sorted, as ICU's binary search over the table of contents needs
+    ("icudt73l/brkitr/line.brk", b"line rules"),
+    ("icudt73l/brkitr/thaidict.dict", b"thai words" * 50),
+    ("icudt73l/coll/de.res", b"german collation"),
+    ("icudt73l/coll/fr_CA.res", b"canadian french collation"),
+    ("icudt73l/coll/root.res", b"root collation"),
+    ("icudt73l/coll/ucadata.icu", b"collation elements" * 3),
+    ("icudt73l/en_US_POSIX.res", b"posix"),
+    ("icudt73l/ibm-943_P15A-2003.cnv", b"shift-jis" * 40),
+    ("icudt73l/pool.res", b"shared strings"),
+    ("icudt73l/res_index.res", b"installed locales"),
+    ("icudt73l/zh_Hant_TW.res", b"taiwan"),
+]
+
+
+def icu_header() -> bytes:
+    """The 32-byte header of a little-endian ICU common-data package ("CmnD", version 1)."""
+    return (struct.pack("<HBB", 32, 0xDA, 0x27) + struct.pack("<HHBBBB", 20, 0, 0, 0, 2, 0)
+            + b"CmnD" + bytes([1, 0, 0, 0]) + bytes([73, 1, 0, 0]) + bytes(8))
+
+
+def test_an_icu_package_is_read_back_as_written_and_keeps_only_usable_items() -> None:
+    package = build_app.icu_package(icu_header(), ICU_ITEMS)
+    header_size, items = build_app.icu_package_items(package)
+    assert header_size == 32
+    assert [name for name, _ in items] == [name for name, _ in ICU_ITEMS]
+    for (_, blob), (_, original) in zip(items, ICU_ITEMS, strict=True):
+        assert blob.rstrip(b"\0") == original  # each item padded to 16 bytes, nothing else
+    kept = [name for name, _ in ICU_ITEMS if build_app.icu_item_kept(name, {"en", "fr"})]
+    assert kept == ["icudt73l/brkitr/line.brk", "icudt73l/coll/fr_CA.res",
+                    "icudt73l/coll/root.res", "icudt73l/coll/ucadata.icu",
+                    "icudt73l/en_US_POSIX.res", "icudt73l/pool.res", "icudt73l/res_index.res"]
+    with pytest.raises(ValueError):
+        build_app.icu_package_items(b"\x20\x00\x00\x00" + package[4:])
+
+
+def test_qts_icu_data_library_is_rebuilt_with_the_same_name_and_fewer_items(
+    tmp_path: Path,
+) -> None:
+    needs_toolchain()
+    package = build_app.icu_package(icu_header(), ICU_ITEMS)
+    (tmp_path / "data.bin").write_bytes(package)
+    library = tmp_path / "crowdveil" / "lib" / "PySide6" / "Qt" / "lib" / "libicudata.so.73"
+    compile_library(library, '__asm__(".section .rodata\\n.globl icudt73_dat\\n'
+                    '.type icudt73_dat, @object\\n.balign 16\\nicudt73_dat:\\n'
+                    f'.incbin \\"{tmp_path / "data.bin"}\\"\\n'
+                    '.size icudt73_dat, .-icudt73_dat\\n.text\\n");\n')
+    readelf = shutil.which("readelf")
+    assert readelf
+
+    report = build_app.trim_icu_data(tmp_path / "crowdveil", {"en", "fr"})
+
+    assert report is not None and (report["items"], report["items_before"]) == (7, 11)
+    name, offset, size = build_app.icu_data_symbol(library, readelf) or ("", 0, 0)
+    assert name == "icudt73_dat"
+    _, items = build_app.icu_package_items(library.read_bytes()[offset:offset + size])
+    assert [n for n, _ in items] == [n for n, _ in ICU_ITEMS
+                                    if build_app.icu_item_kept(n, {"en", "fr"})]
+    assert build_app.dynamic_entries(library, readelf)["SONAME"] == ["libicudata.so.73"]
