@@ -26,7 +26,8 @@ font support (RUNTIME_UNUSED), the TLS stack and OpenSSL's hashes. On Linux, the
 encoders that the HEIC and video decoders link (x265 twice, SVT-AV1: 48 MB) are replaced by
 stand-ins that answer "not available" (ENCODER_STUBS), every ELF file is stripped of its
 symbol tables (a stripped copy that the loader would refuse is dropped and the original
-kept), and the two launchers, the same bytes, become one file under two names. The build
+kept), libraries laid out for 2 MB pages lose the megabytes of zeros between their segments
+(compact_elf), and the two launchers, the same bytes, become one file under two names. The build
 report gives the size after each step, and the build fails if a library left out is still
 needed by one kept. What remains is loaded when crowdveil runs (checked with LD_DEBUG=files):
 the largest parts are OpenCV with the FFmpeg, AV1 and OpenBLAS libraries its wheel links in,
@@ -575,6 +576,97 @@ def load_segments_aligned(path: Path) -> bool:
     return True
 
 
+PAGE = 4096
+
+
+def compact_elf(path: Path) -> int:
+    """Cut the runs of zero bytes between the loadable segments of a little-endian ELF64 file;
+    returns the bytes saved (0: left as it was).
+
+    A library linked (or patched by auditwheel's patchelf) for 2 MB pages keeps each segment
+    at a file offset equal to its address modulo 2 MB: a 20 KB libuuid takes 2 MB on disk. The
+    loader needs only the 4 KB page rule (offset = address modulo 4096), so whole pages of
+    zeros that no section or segment uses are taken out, every file offset past them moves
+    back by the same multiple of 4096, and a segment whose offset no longer agrees with its
+    2 MB alignment gets 4096 as its alignment. Addresses do not change, so the code and its
+    relocations are untouched.
+    """
+    data = bytearray(path.read_bytes())
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return 0
+    saved = 0
+    while True:
+        phoff, shoff = struct.unpack_from("<QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from("<HHHH", data, 0x36)
+        program = [(phoff + i * phentsize,
+                    *struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize))
+                   for i in range(phnum)]
+        sections = [(shoff + i * shentsize,
+                     *struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize))
+                    for i in range(shnum)] if shoff else []
+        used = [(h[3], h[3] + h[6]) for h in program if h[6]]
+        used += [(s[5], s[5] + s[6]) for s in sections if s[2] != 8 and s[6]]  # 8: NOBITS
+        used += [(phoff, phoff + phentsize * phnum), (shoff, shoff + shentsize * shnum), (0, 64)]
+        cut = None
+        for start in sorted(h[3] for h in program if h[1] == 1 and h[3]):
+            # the free bytes just below a segment: past the end of everything that starts
+            # before it (sections outside any segment, such as .shstrtab, included)
+            below = max(end for begin, end in used if begin < start)
+            if below >= start:
+                continue
+            # and past any stale bytes there (patchelf leaves old tables behind)
+            below += len(bytes(data[below:start]).rstrip(b"\0"))
+            size = (start - below) // PAGE * PAGE
+            at = start - size
+            if size >= 16 * PAGE:
+                cut = (at, size)
+                break
+        if cut is None:
+            break
+        at, size = cut
+        del data[at:at + size]
+        saved += size
+        phoff, shoff = _moved(phoff, at, size), _moved(shoff, at, size)
+        struct.pack_into("<QQ", data, 0x20, phoff, shoff)
+        for i, (_, kind, _, offset, vaddr, *_rest, align) in enumerate(program):
+            header = phoff + i * phentsize
+            new = _moved(offset, at, size)
+            struct.pack_into("<Q", data, header + 8, new)
+            if kind == 1 and align > PAGE and (vaddr - new) % align:
+                struct.pack_into("<Q", data, header + 48, PAGE)
+        for i, section in enumerate(sections):
+            struct.pack_into("<Q", data, shoff + i * shentsize + 24,
+                             _moved(section[5], at, size))
+    if saved:
+        path.write_bytes(bytes(data))
+    return saved
+
+
+def _moved(offset: int, at: int, size: int) -> int:
+    """A file offset after `size` bytes at `at` were taken out."""
+    return offset - size if offset >= at + size else offset
+
+
+def compact_binaries(target: Path) -> tuple[int, list[str]]:
+    """Linux: compact_elf every ELF file of the bundle; a result that the loader would refuse
+    (load_segments_aligned) is dropped and the original kept. Returns the bytes saved and the
+    files compacted."""
+    if not sys.platform.startswith("linux"):
+        return 0, []
+    saved, done = 0, []
+    for path in sorted(target.rglob("*")):
+        if path.is_symlink() or not path.is_file() or not is_elf(path):
+            continue
+        original = path.read_bytes()
+        cut = compact_elf(path)
+        if cut and not load_segments_aligned(path):
+            path.write_bytes(original)
+        elif cut:
+            saved += cut
+            done.append(str(path.relative_to(target)))
+    return saved, done
+
+
 def strip_binaries(target: Path, strip: str | None = None) -> tuple[int, list[str]]:
     """Linux: drop symbol tables and debug sections from every ELF file in the bundle.
 
@@ -953,6 +1045,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     if not args.no_strip:
         _, kept_unstripped = strip_binaries(target)
         sizes["stripped"] = folder_size(target)
+    _, compacted = compact_binaries(target)
+    sizes["compacted"] = folder_size(target)
     linked = link_identical_executables(target)  # after strip, which writes new files
     sizes["executables_linked"] = folder_size(target)
     readelf = shutil.which("readelf")
@@ -969,7 +1063,7 @@ def main(argv: Iterable[str] | None = None) -> int:
               "size_mb_by_step": {k: round(v / 1e6, 1) for k, v in sizes.items()},
               "kept_unstripped": kept_unstripped,
               "stand_ins": [s["library"] for s in stubbed], "executables_linked": linked,
-              "icu_data": icu,
+              "icu_data": icu, "compacted": compacted,
               "components": len(summary["components"]), "gpl_libraries": summary["gpl_libraries"]}
     if not args.no_check and not MACOS and not WINDOWS:
         report.update(check(target))

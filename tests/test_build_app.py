@@ -387,3 +387,34 @@ def test_qts_icu_data_library_is_rebuilt_with_the_same_name_and_fewer_items(
     assert [n for n, _ in items] == [n for n, _ in ICU_ITEMS
                                     if build_app.icu_item_kept(n, {"en", "fr"})]
     assert build_app.dynamic_entries(library, readelf)["SONAME"] == ["libicudata.so.73"]
+
+
+def test_a_library_laid_out_for_2_mb_pages_loses_its_zeros_and_still_runs(
+    tmp_path: Path,
+) -> None:
+    needs_toolchain()
+    target = tmp_path / "crowdveil"
+    library = target / "lib" / "libpadded.so"
+    library.parent.mkdir(parents=True)
+    # what auditwheel's patchelf and 2 MB-page links give: segments 2 MB apart in the file
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(library), "-Wl,-z,max-page-size=0x200000",
+                    "-Wl,-z,separate-code", "-x", "c", "-"],
+                   input="int value = 5;\nconst char text[] = \"kept\";\n"
+                         "long probe(void) { return value * 10 + text[0] - 'k'; }\n",
+                   text=True, check=True, capture_output=True)
+    before = library.stat().st_size
+    if before < 1_000_000:
+        pytest.skip("this linker does not pad to 2 MB pages")
+    assert call_probe(library) == 50
+    touch(target / "notes.txt", b"\x7fELF is not here")
+
+    saved, compacted = build_app.compact_binaries(target)
+
+    assert compacted == ["lib/libpadded.so"] and saved == before - library.stat().st_size
+    assert library.stat().st_size < 100_000
+    assert build_app.load_segments_aligned(library)
+    assert call_probe(library) == 50  # same code, same data
+    readelf = shutil.which("readelf")
+    assert readelf and subprocess.run([readelf, "-SW", str(library)], capture_output=True,
+                                      text=True).stderr == ""
+    assert build_app.compact_elf(library) == 0  # nothing left to take out
