@@ -1,11 +1,17 @@
-"""crowdveil.resample against cv2.resize: pixel differences and speed (issue 12).
+"""crowdveil's numpy replacements of OpenCV against OpenCV itself (issue 12).
 
-    python benchmarks/resample_parity.py [--trials N] [--photos N]
+    python benchmarks/opencv_parity.py [--trials N] [--photos N] [--heatmaps N] [--mosaics DIR]
 
 crowdveil no longer imports OpenCV; this benchmark does (it must be installed to run it) to show
-that the numpy reproductions give the same pixels: random pictures of many sizes (1 px sides,
-odd sizes, whole-factor and other scales, 1/3/4 channels), the dev photos at the detector's own
-scales, and timings per ~12 MP picture as the detector resizes it.
+that the replacements give the same results:
+- resizing (crowdveil.resample vs cv2.resize): random pictures of many sizes (1 px sides, odd
+  sizes, whole-factor and other scales, 1/3/4 channels) and the dev photos at the detector's
+  own scales: largest pixel difference; and the time per ~12 MP picture as the detector resizes;
+- zoom windows (numpy labelling vs cv2.dilate + connectedComponentsWithStats) on CenterFace's
+  native heatmaps of dev photos and of the 12 MP mosaics (benchmarks/recall.py --mosaics builds
+  them), and on random crowd-like masks: same windows in the same order;
+- BlazeFace's letterbox map (vs cv2.boxPoints, getPerspectiveTransform, invert): same doubles;
+- the redaction's ellipse mask vs cv2.ellipse's fill: pixels of cv2's missing from ours.
 """
 
 from __future__ import annotations
@@ -23,7 +29,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from crowdveil import resample  # noqa: E402
+from crowdveil.detect import blazeface  # noqa: E402
 from crowdveil.detect.scales import plan_passes  # noqa: E402
+from crowdveil.detect.zoom import zoom_windows  # noqa: E402
+from crowdveil.redact import region_mask  # noqa: E402
+from crowdveil.regions import Region  # noqa: E402
 
 DEV = HERE.parent.parent / "shared" / "data" / "facemask" / "images"
 
@@ -71,9 +81,8 @@ def random_sizes(trials: int) -> tuple[int, int]:
     return cases, worst
 
 
-def dev_photos(count: int) -> tuple[int, int, float, float]:
+def dev_photos(count: int) -> tuple[int, int]:
     cases = worst = 0
-    t_ours = t_cv = 0.0
     for path in sorted(DEV.iterdir())[:count]:
         with Image.open(path) as im:
             rgb = np.asarray(im.convert("RGB"))
@@ -85,7 +94,7 @@ def dev_photos(count: int) -> tuple[int, int, float, float]:
             dw, dh = max(1, round(w * p.scale)), max(1, round(h * p.scale))
             worst = max(worst, compare(rgb, dw, dh, kind))
             cases += 1
-    return cases, worst, t_ours, t_cv
+    return cases, worst
 
 
 def timing(repeats: int) -> None:
@@ -108,19 +117,104 @@ def timing(repeats: int) -> None:
         print(f"{name}: {best:.3f} s per 12 MP picture (passes {[j[1] for j in jobs]})")
 
 
+def cv2_zoom_windows(heat: np.ndarray, stride: int, height: int, width: int, gate: float,
+                     margin: int) -> list[tuple[int, int, int, int]]:
+    """crowdveil.detect.zoom.zoom_windows as it was written with OpenCV."""
+    mask = cv2.dilate((heat > gate).astype(np.uint8), np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    windows = []
+    for x, y, w, h, _ in stats[1:count]:
+        x0, y0 = max(0, int(x) * stride - margin), max(0, int(y) * stride - margin)
+        x1 = min(width, int(x + w) * stride + margin)
+        y1 = min(height, int(y + h) * stride + margin)
+        if x1 > x0 and y1 > y0:
+            windows.append((x0, y0, x1, y1))
+    return windows
+
+
+def labelling(photos: int, mosaics: Path | None) -> None:
+    from crowdveil.detect.centerface import _STRIDE, ZOOM_MARGIN, CenterFaceDetector
+
+    detector = CenterFaceDetector(threads=1)
+    paths = sorted(DEV.iterdir())[:photos] if DEV.is_dir() else []
+    if mosaics is not None:
+        paths += sorted(mosaics.glob("*.jpg"))
+    same = windows = 0
+    for path in paths:
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        h, w = rgb.shape[:2]
+        _, heat = detector.run_pass(rgb, 1.0)
+        for gate in (detector.zoom_gate, detector.zoom_gate / 4):
+            a = zoom_windows(heat, _STRIDE, h, w, gate, ZOOM_MARGIN)
+            b = cv2_zoom_windows(heat, _STRIDE, h, w, gate, ZOOM_MARGIN)
+            same += a == b
+            windows += len(b)
+    print(f"zoom windows on {len(paths)} heatmaps x 2 gates: {same} of {2 * len(paths)} "
+          f"identical (same order), {windows} windows")
+    rng = np.random.default_rng(8)
+    heat = rng.random((750, 1000)).astype(np.float32) * 0.02
+    heat[rng.random(heat.shape) < 0.01] = 0.1  # ~7,500 faint cells: a dense crowd
+    for name, fn in (("numpy", zoom_windows), ("cv2", cv2_zoom_windows)):
+        t0 = time.perf_counter()
+        found = fn(heat, 4, 3000, 4000, 0.05, 16)
+        print(f"  {name}: {len(found)} windows on a 1000 x 750 crowd-like heatmap in "
+              f"{time.perf_counter() - t0:.3f} s")
+    print(f"  same: {zoom_windows(heat, 4, 3000, 4000, 0.05, 16) == found}")
+
+
+def letterbox_map(count: int) -> None:
+    rng = np.random.default_rng(9)
+    sizes = [(h, w) for h in range(1, 80) for w in range(1, 80)]
+    sizes += [(int(h), int(w)) for h, w in rng.integers(1, 40000, (count, 2))]
+    target = np.array([[0, 192], [0, 0], [192, 0], [192, 192]], np.float32)
+    differ = 0
+    for h, w in sizes:
+        side = float(max(h, w))
+        corners = cv2.boxPoints(((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))
+        theirs = cv2.invert(cv2.getPerspectiveTransform(corners.astype(np.float32), target))[1]
+        ours = blazeface._inverse3(blazeface._perspective(
+            blazeface._square_corners(w, h, side), target))
+        differ += not np.array_equal(theirs.ravel(), ours)
+    print(f"BlazeFace letterbox map: {len(sizes)} picture sizes, {differ} differ in any bit")
+
+
+def ellipses() -> None:
+    missing = extra = drawn = 0
+    for a in range(1, 160):
+        for ratio in (0.5, 0.75, 1.0, 1.3, 1.6, 2.0):
+            b = max(1, round(a * ratio))
+            region = Region(10, 10, 2 * a, 2 * b, "ellipse", 1.0, "t")
+            h, w = 2 * b + 30, 2 * a + 30
+            theirs = np.zeros((h, w), np.uint8)
+            cv2.ellipse(theirs, (10 + a, 10 + b), (a, b), 0, 0, 360, 1, -1)
+            ours = region_mask(region, h, w)
+            missing += int((theirs.astype(bool) & ~ours).sum())
+            extra += int((ours & ~theirs.astype(bool)).sum())
+            drawn += int(theirs.sum())
+    print(f"ellipse masks (semi-axes 1-159 px, aspect 0.5-2): of cv2's {drawn} pixels ours "
+          f"misses {missing}; ours adds {extra} ({extra / drawn:.1%})")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--trials", type=int, default=300)
     p.add_argument("--photos", type=int, default=100)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--heatmaps", type=int, default=40, help="dev photos whose heatmaps to label")
+    p.add_argument("--mosaics", type=Path, default=None,
+                   help="folder of 12 MP mosaics (benchmarks/_work/mosaics after recall.py)")
     args = p.parse_args()
     cv2.setNumThreads(1)
     cases, worst = random_sizes(args.trials)
     print(f"random pictures: {cases} resizes, largest difference {worst}")
     if DEV.is_dir() and args.photos:
-        cases, worst, _, _ = dev_photos(args.photos)
+        cases, worst = dev_photos(args.photos)
         print(f"dev photos: {cases} resizes, largest difference {worst}")
     timing(args.repeats)
+    letterbox_map(3000)
+    ellipses()
+    labelling(args.heatmaps, args.mosaics)
     return 0
 
 
