@@ -11,7 +11,9 @@ that the replacements give the same results:
   native heatmaps of dev photos and of the 12 MP mosaics (benchmarks/recall.py --mosaics builds
   them), and on random crowd-like masks: same windows in the same order;
 - BlazeFace's letterbox map (vs cv2.boxPoints, getPerspectiveTransform, invert): same doubles;
-- the redaction's ellipse mask vs cv2.ellipse's fill: pixels of cv2's missing from ours.
+- the redaction's ellipse mask vs cv2.ellipse's fill: pixels of cv2's missing from ours;
+- with --speed N: the detector's time on N mosaics with OpenCV's resize and labelling and with
+  ours, alternating in one process (same load for both), and whether the detections are equal.
 """
 
 from __future__ import annotations
@@ -196,6 +198,41 @@ def ellipses() -> None:
           f"misses {missing}; ours adds {extra} ({extra / drawn:.1%})")
 
 
+def cv2_resize(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """crowdveil.detect.scales.resize as it was written with OpenCV."""
+    if scale == 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def detector_speed(mosaics: Path, count: int) -> None:
+    import crowdveil.detect.blazeface as bf
+    import crowdveil.detect.centerface as cf
+    from crowdveil.detect import DetectorSettings, build_detector
+
+    ours = (cf.resize, bf.resize, cf.zoom_windows)
+    theirs = (cv2_resize, cv2_resize, cv2_zoom_windows)
+    detector = build_detector(DetectorSettings(threads=1, device="cpu", precision="fp32"))
+    times: dict[str, list[float]] = {"numpy": [], "cv2": []}
+    for i, path in enumerate(sorted(mosaics.glob("*.jpg"))[:count]):
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        found = {}
+        runs = [("numpy", ours), ("cv2", theirs)]
+        for name, (r1, r2, z) in runs if i % 2 == 0 else runs[::-1]:
+            cf.resize, bf.resize, cf.zoom_windows = r1, r2, z  # type: ignore[assignment]
+            t0 = time.perf_counter()
+            found[name] = [(d.x, d.y, d.w, d.h, d.score) for d in detector.detect(rgb)]
+            times[name].append(time.perf_counter() - t0)
+        print(f"  {path.name}: numpy {times['numpy'][-1]:.2f} s, cv2 {times['cv2'][-1]:.2f} s, "
+              f"same detections: {found['numpy'] == found['cv2']}", flush=True)
+    cf.resize, bf.resize, cf.zoom_windows = ours  # type: ignore[assignment]
+    a, b = np.mean(times["numpy"]), np.mean(times["cv2"])
+    print(f"detector per mosaic: numpy {a:.2f} s, cv2 {b:.2f} s, ratio {a / b:.3f}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--trials", type=int, default=300)
@@ -204,8 +241,14 @@ def main() -> int:
     p.add_argument("--heatmaps", type=int, default=40, help="dev photos whose heatmaps to label")
     p.add_argument("--mosaics", type=Path, default=None,
                    help="folder of 12 MP mosaics (benchmarks/_work/mosaics after recall.py)")
+    p.add_argument("--speed", type=int, default=0, help="mosaics to time the detector on")
     args = p.parse_args()
     cv2.setNumThreads(1)
+    if args.speed:
+        if args.mosaics is None:
+            p.error("--speed needs --mosaics")
+        detector_speed(args.mosaics, args.speed)
+        return 0
     cases, worst = random_sizes(args.trials)
     print(f"random pictures: {cases} resizes, largest difference {worst}")
     if DEV.is_dir() and args.photos:

@@ -218,6 +218,35 @@ def _fixed(frac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return near, far
 
 
+# Cached: the zoom pass enlarges hundreds of windows per crowd photo, of few distinct sizes.
+@functools.lru_cache(maxsize=256)
+def _linear_across(src: int, dst: int, channels: int) -> tuple[np.ndarray, ...]:
+    """Byte offsets of the two neighbours in a row flattened across the channels (single-byte
+    gathers are the fastest), and their weights in 1/2048. A neighbour outside the picture is
+    replaced by the edge pixel at full weight."""
+    first, frac = _linear_taps(src, dst)
+    frac[(first < 0) | (first >= src - 1)] = 0
+    first = np.clip(first, 0, src - 1)
+    lanes = np.arange(channels)[None, :]
+    near = (first[:, None] * channels + lanes).ravel()
+    far = (np.minimum(first + 1, src - 1)[:, None] * channels + lanes).ravel()
+    tables = (near, far, *_fixed(frac))
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+@functools.lru_cache(maxsize=256)
+def _linear_down(src: int, dst: int) -> tuple[np.ndarray, ...]:
+    """The two source rows of each output row and their weights in 1/2048: the rows are
+    clamped into the picture but the weights kept as computed, as OpenCV does."""
+    first, frac = _linear_taps(src, dst)
+    tables = (np.clip(first, 0, src - 1), np.clip(first + 1, 0, src - 1), *_fixed(frac))
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
 def linear(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """uint8 `pixels` resized to width x height by bilinear interpolation (cv2.INTER_LINEAR,
     to the bit: 11-bit fixed-point weights, the vertical step on the horizontal sums shifted
@@ -230,23 +259,10 @@ def linear(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
         return pixels.copy()
     src = _as_3d(pixels)
     channels = src.shape[2]
-    xs, xf = _linear_taps(w, width)
-    # Across, a neighbour outside the picture is replaced by the edge pixel at full weight.
-    outside = (xs < 0) | (xs >= w - 1)
-    xf[outside] = 0
-    xs = np.clip(xs, 0, w - 1)
-    x_near, x_far = _fixed(xf)
-    xs2 = np.minimum(xs + 1, w - 1)
-    # Down, the rows are clamped into the picture but the weights are kept as computed.
-    ys, yf = _linear_taps(h, height)
-    y_near, y_far = _fixed(yf)
-    ys1, ys2 = np.clip(ys, 0, h - 1), np.clip(ys + 1, 0, h - 1)
+    near_lanes, far_lanes, x_near, x_far = _linear_across(w, width, channels)
+    ys1, ys2, y_near, y_far = _linear_down(h, height)
     out = np.empty((height, width, channels), np.uint8)
     a_near, a_far = x_near[None, :, None], x_far[None, :, None]
-    # byte offsets in a row flattened across the channels (single-byte gathers are fastest)
-    lanes = np.arange(channels)[None, :]
-    near_lanes = (xs[:, None] * channels + lanes).ravel()
-    far_lanes = (xs2[:, None] * channels + lanes).ravel()
     for r0, r1 in _bands(height, 2 * width * channels):
         lo = int(ys1[r0])
         hi = int(ys2[r1 - 1]) + 1
