@@ -10,7 +10,7 @@ result runs on a machine with no Python:
 
     DIR/crowdveil/crowdveil        the command line (crowdveil.exe on Windows)
     DIR/crowdveil/crowdveil-gui    the window (crowdveil-gui.exe on Windows)
-    DIR/crowdveil/lib/             Python, Qt, onnxruntime, OpenCV, the models: shared by both
+    DIR/crowdveil/lib/             Python, Qt, onnxruntime, the models: shared by both
     DIR/crowdveil/licenses/        the licence notice of everything inside, and README.txt
     DIR/crowdveil/samples/         the sample photos, to try it on
 
@@ -25,8 +25,9 @@ window does not load, test suites, headers and tools inside the packages (RUNTIM
 TLS stack; on Linux every ELF file is stripped of its symbol tables (a stripped copy that the
 loader would refuse is dropped and the original kept). The build report gives the size after
 each step. What remains is loaded when crowdveil runs (checked with LD_DEBUG=files): the
-largest parts are OpenCV with the FFmpeg, AV1 and OpenBLAS libraries its wheel links in,
-onnxruntime, Qt's ICU data, numpy's OpenBLAS and pillow-heif's x265 encoder.
+largest parts are onnxruntime, Qt's ICU data, PyAV's FFmpeg, numpy's OpenBLAS and pillow-heif's
+x265 encoder (OpenCV, with the FFmpeg, AV1 and OpenBLAS libraries its wheel linked in, was the
+largest until issue 12 removed it).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def _flood_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     h, w = mask.shape
     seen = np.zeros_like(mask)
     found = []
-    for y, x in zip(*np.nonzero(mask)):
+    for y, x in zip(*np.nonzero(mask), strict=True):
         if seen[y, x]:
             continue
         seen[y, x] = True

@@ -130,7 +130,7 @@ def test_large_pictures_are_done_in_bands_with_the_same_result(monkeypatch) -> N
     monkeypatch.setattr(resample, "_BAND_VALUES", 5000)  # many bands, and rows across them
     banded = [resample.area(img, 203, 150), resample.area(img, 101, 75),
               resample.linear(img, 814, 602)]
-    for a, b in zip(whole, banded):
+    for a, b in zip(whole, banded, strict=True):
         assert np.array_equal(a, b)
 
 
