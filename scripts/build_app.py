@@ -10,7 +10,7 @@ result runs on a machine with no Python:
 
     DIR/crowdveil/crowdveil        the command line (crowdveil.exe on Windows)
     DIR/crowdveil/crowdveil-gui    the window (crowdveil-gui.exe on Windows)
-    DIR/crowdveil/lib/             Python, Qt, onnxruntime, OpenCV, the models: shared by both
+    DIR/crowdveil/lib/             Python, Qt, onnxruntime, the models: shared by both
     DIR/crowdveil/licenses/        the licence notice of everything inside, and README.txt
     DIR/crowdveil/samples/         the sample photos, to try it on
 
@@ -23,15 +23,17 @@ has been built and tested; the Windows and macOS branches follow cx_Freeze's doc
 Size: only what runs goes in. Left out after freezing: Qt modules, plugins and libraries the
 window does not load, test suites, headers and tools inside the packages, Pillow's AVIF and
 font support (RUNTIME_UNUSED), the TLS stack and OpenSSL's hashes. On Linux, the HEVC and AV1
-encoders that the HEIC and video decoders link (x265 twice, SVT-AV1: 48 MB) are replaced by
-stand-ins that answer "not available" (ENCODER_STUBS), every ELF file is stripped of its
+encoders that the HEIC and video decoders link (x265 twice, SVT-AV1: 50 MB) are replaced by
+stand-ins that answer "not available" (ENCODER_STUBS), Qt's ICU data keeps the locale data of
+crowdveil's languages only (trim_icu_data: 32 -> 5.6 MB), every ELF file is stripped of its
 symbol tables (a stripped copy that the loader would refuse is dropped and the original
 kept), libraries laid out for 2 MB pages lose the megabytes of zeros between their segments
-(compact_elf), and the two launchers, the same bytes, become one file under two names. The build
-report gives the size after each step, and the build fails if a library left out is still
-needed by one kept. What remains is loaded when crowdveil runs (checked with LD_DEBUG=files):
-the largest parts are OpenCV with the FFmpeg, AV1 and OpenBLAS libraries its wheel links in,
-Qt with its ICU data (32 MB), PyAV's FFmpeg, onnxruntime and numpy's OpenBLAS.
+(compact_elf), and the two launchers, the same bytes, become one file under two names. The
+build report gives the size after each step, and the build fails if a library left out is
+still needed by one kept. What remains is loaded when crowdveil runs (checked with
+LD_DEBUG=files): the largest parts are Qt, PyAV's FFmpeg, numpy with its OpenBLAS and
+onnxruntime (OpenCV, with the FFmpeg, AV1 and OpenBLAS libraries its wheel linked in, was the
+largest until issue 12 removed it).
 """
 
 from __future__ import annotations
