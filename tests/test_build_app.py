@@ -213,3 +213,208 @@ open(out, "wb").write(bytes(data))
     assert broken.read_bytes() == source.read_bytes()
     assert module.read_bytes() == stripped_once
     assert not list(target.rglob("*.stripped"))
+
+
+def needs_toolchain() -> None:
+    """The encoder stand-ins are built on Linux with a C compiler and binutils."""
+    if sys.platform != "linux":
+        pytest.skip("the encoder stand-ins are built on Linux only")
+    missing = [tool for tool in ("cc", "nm", "readelf") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"not found: {', '.join(missing)}")
+        pytest.skip(f"needs {', '.join(missing)}")
+
+
+def compile_library(path: Path, source: str, *needed: Path) -> Path:
+    """A shared library named (and with the SONAME) `path.name`, linked to `needed`, which it
+    finds beside itself."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(path), f"-Wl,-soname,{path.name}",
+                    "-Wl,-rpath,$ORIGIN", "-x", "c", "-", "-x", "none", *map(str, needed)],
+                   input=source, text=True, check=True, capture_output=True)
+    return path
+
+
+def call_probe(library: Path) -> int:
+    """probe() of `library`, in a fresh process (the loader resolves its needs there)."""
+    ran = subprocess.run([sys.executable, "-c", "import ctypes, sys; "
+                          "print(ctypes.CDLL(sys.argv[1]).probe())", str(library)],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    return int(ran.stdout)
+
+
+def test_an_unused_encoder_becomes_a_stand_in_that_answers_not_available(
+    tmp_path: Path,
+) -> None:
+    needs_toolchain()
+    libs = tmp_path / "crowdveil" / "lib" / "av.libs"
+    # an x265 whose API answers for every bit depth, and a library of its other symbols that
+    # nothing imports
+    x265 = compile_library(libs / "libx265-0123abcd.so.216",
+                           "static int api[4];\n"
+                           "void *x265_api_get_216(int depth) { return api; }\n"
+                           "int x265_encoder_open(void) { return 1; }\n")
+    codec = compile_library(libs / "libavcodec-0123abcd.so.62",
+                            "void *x265_api_get_216(int);\n"
+                            "long probe(void) { return x265_api_get_216(8) ? 2 : 1; }\n", x265)
+    # an SVT-AV1 whose importer reads a variable: a function cannot stand in for it
+    svt = compile_library(libs / "libSvtAv1Enc-0123abcd.so.4", "int svt_level = 7;\n")
+    reader = compile_library(libs / "libreader.so", "extern int svt_level;\n"
+                             "long probe(void) { return svt_level; }\n", svt)
+    svt_bytes = svt.read_bytes()
+    assert call_probe(codec) == 2
+
+    replaced = build_app.stub_encoders(tmp_path / "crowdveil")
+
+    assert replaced == [{"library": "lib/av.libs/libx265-0123abcd.so.216",
+                         "bytes_before": replaced[0]["bytes_before"],
+                         "symbols": ["x265_api_get_216"]}]
+    assert build_app.is_stub(x265) and not build_app.is_stub(codec)
+    assert call_probe(codec) == 1  # loads, and x265_api_get answers NULL: no encoder
+    assert svt.read_bytes() == svt_bytes and call_probe(reader) == 7
+    assert build_app.stub_encoders(tmp_path / "crowdveil") == []  # a stand-in stays one
+
+
+def test_a_left_out_library_that_is_still_needed_is_named(tmp_path: Path) -> None:
+    needs_toolchain()
+    target = tmp_path / "crowdveil"
+    used = compile_library(target / "lib" / "x.libs" / "libused-0123abcd.so.1",
+                           "int used(void) { return 1; }\n")
+    compile_library(target / "lib" / "x.libs" / "libuser.so",
+                    "int used(void);\nint probe(void) { return used(); }\n", used)
+    compile_library(target / "lib" / "x.libs" / "libspare.so", "int spare(void) { return 2; }\n")
+    frozen = build_app.library_names(target)
+    readelf = shutil.which("readelf")
+    assert readelf
+    (target / "lib" / "x.libs" / "libspare.so").unlink()  # nothing needs it
+    assert build_app.broken_links(target, frozen, readelf) == []
+    used.unlink()
+    assert build_app.broken_links(target, frozen, readelf) == [
+        "lib/x.libs/libuser.so needs libused-0123abcd.so.1"]
+
+
+def test_identical_executables_become_one_file_counted_once(tmp_path: Path) -> None:
+    if sys.platform != "linux":
+        pytest.skip("hard-linked on Linux only")
+    target = tmp_path / "crowdveil"
+    launcher = os.urandom(4096)
+    cli = touch(target / "crowdveil", launcher)
+    gui = touch(target / "crowdveil-gui", launcher)
+    touch(target / "lib" / "other", b"x" * 100)
+    assert build_app.folder_size(target) == 2 * 4096 + 100
+    assert build_app.link_identical_executables(target)
+    assert cli.stat().st_ino == gui.stat().st_ino and gui.read_bytes() == launcher
+    assert build_app.folder_size(target) == 4096 + 100
+    # different launchers stay two files
+    other = tmp_path / "other"
+    touch(other / "crowdveil", launcher)
+    touch(other / "crowdveil-gui", launcher[::-1])
+    assert not build_app.link_identical_executables(other)
+    assert (other / "crowdveil").stat().st_ino != (other / "crowdveil-gui").stat().st_ino
+
+
+def test_a_stand_in_is_named_in_the_licences_and_is_not_counted_as_gpl(tmp_path: Path) -> None:
+    target = fake_bundle(tmp_path, x265=False)
+    (target / "lib" / "av.libs").mkdir()
+    touch(target / "lib" / "av.libs" / "libx265-0123abcd.so.216",
+          b"\x7fELF" + build_app.STUB_MARK + b"libx265-0123abcd.so.216")
+    summary = build_app.collect_licences(target)
+    assert summary["gpl_libraries"] == []
+    assert summary["stand_ins"] == ["lib/av.libs/libx265-0123abcd.so.216"]
+    readme = (target / "licenses" / "README.txt").read_text()
+    assert "Stand-ins, not the library their name says" in readme
+    assert "lib/av.libs/libx265-0123abcd.so.216" in readme
+
+
+ICU_ITEMS = [  # sorted, as ICU's binary search over the table of contents needs
+    ("icudt73l/brkitr/line.brk", b"line rules"),
+    ("icudt73l/brkitr/thaidict.dict", b"thai words" * 50),
+    ("icudt73l/coll/de.res", b"german collation"),
+    ("icudt73l/coll/fr_CA.res", b"canadian french collation"),
+    ("icudt73l/coll/root.res", b"root collation"),
+    ("icudt73l/coll/ucadata.icu", b"collation elements" * 3),
+    ("icudt73l/en_US_POSIX.res", b"posix"),
+    ("icudt73l/ibm-943_P15A-2003.cnv", b"shift-jis" * 40),
+    ("icudt73l/pool.res", b"shared strings"),
+    ("icudt73l/res_index.res", b"installed locales"),
+    ("icudt73l/zh_Hant_TW.res", b"taiwan"),
+]
+
+
+def icu_header() -> bytes:
+    """The 32-byte header of a little-endian ICU common-data package ("CmnD", version 1)."""
+    return (struct.pack("<HBB", 32, 0xDA, 0x27) + struct.pack("<HHBBBB", 20, 0, 0, 0, 2, 0)
+            + b"CmnD" + bytes([1, 0, 0, 0]) + bytes([73, 1, 0, 0]) + bytes(8))
+
+
+def test_an_icu_package_is_read_back_as_written_and_keeps_only_usable_items() -> None:
+    package = build_app.icu_package(icu_header(), ICU_ITEMS)
+    header_size, items = build_app.icu_package_items(package)
+    assert header_size == 32
+    assert [name for name, _ in items] == [name for name, _ in ICU_ITEMS]
+    for (_, blob), (_, original) in zip(items, ICU_ITEMS, strict=True):
+        assert blob.rstrip(b"\0") == original  # each item padded to 16 bytes, nothing else
+    kept = [name for name, _ in ICU_ITEMS if build_app.icu_item_kept(name, {"en", "fr"})]
+    assert kept == ["icudt73l/brkitr/line.brk", "icudt73l/coll/fr_CA.res",
+                    "icudt73l/coll/root.res", "icudt73l/coll/ucadata.icu",
+                    "icudt73l/en_US_POSIX.res", "icudt73l/pool.res", "icudt73l/res_index.res"]
+    with pytest.raises(ValueError):
+        build_app.icu_package_items(b"\x20\x00\x00\x00" + package[4:])
+
+
+def test_qts_icu_data_library_is_rebuilt_with_the_same_name_and_fewer_items(
+    tmp_path: Path,
+) -> None:
+    needs_toolchain()
+    package = build_app.icu_package(icu_header(), ICU_ITEMS)
+    (tmp_path / "data.bin").write_bytes(package)
+    library = tmp_path / "crowdveil" / "lib" / "PySide6" / "Qt" / "lib" / "libicudata.so.73"
+    compile_library(library, '__asm__(".section .rodata\\n.globl icudt73_dat\\n'
+                    '.type icudt73_dat, @object\\n.balign 16\\nicudt73_dat:\\n'
+                    f'.incbin \\"{tmp_path / "data.bin"}\\"\\n'
+                    '.size icudt73_dat, .-icudt73_dat\\n.text\\n");\n')
+    readelf = shutil.which("readelf")
+    assert readelf
+
+    report = build_app.trim_icu_data(tmp_path / "crowdveil", {"en", "fr"})
+
+    assert report is not None and (report["items"], report["items_before"]) == (7, 11)
+    name, offset, size = build_app.icu_data_symbol(library, readelf) or ("", 0, 0)
+    assert name == "icudt73_dat"
+    _, items = build_app.icu_package_items(library.read_bytes()[offset:offset + size])
+    assert [n for n, _ in items] == [n for n, _ in ICU_ITEMS
+                                    if build_app.icu_item_kept(n, {"en", "fr"})]
+    assert build_app.dynamic_entries(library, readelf)["SONAME"] == ["libicudata.so.73"]
+
+
+def test_a_library_laid_out_for_2_mb_pages_loses_its_zeros_and_still_runs(
+    tmp_path: Path,
+) -> None:
+    needs_toolchain()
+    target = tmp_path / "crowdveil"
+    library = target / "lib" / "libpadded.so"
+    library.parent.mkdir(parents=True)
+    # what auditwheel's patchelf and 2 MB-page links give: segments 2 MB apart in the file
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(library), "-Wl,-z,max-page-size=0x200000",
+                    "-Wl,-z,separate-code", "-x", "c", "-"],
+                   input="int value = 5;\nconst char text[] = \"kept\";\n"
+                         "long probe(void) { return value * 10 + text[0] - 'k'; }\n",
+                   text=True, check=True, capture_output=True)
+    before = library.stat().st_size
+    if before < 1_000_000:
+        pytest.skip("this linker does not pad to 2 MB pages")
+    assert call_probe(library) == 50
+    touch(target / "notes.txt", b"\x7fELF is not here")
+
+    saved, compacted = build_app.compact_binaries(target)
+
+    assert compacted == ["lib/libpadded.so"] and saved == before - library.stat().st_size
+    assert library.stat().st_size < 100_000
+    assert build_app.load_segments_aligned(library)
+    assert call_probe(library) == 50  # same code, same data
+    readelf = shutil.which("readelf")
+    assert readelf and subprocess.run([readelf, "-SW", str(library)], capture_output=True,
+                                      text=True).stderr == ""
+    assert build_app.compact_elf(library) == 0  # nothing left to take out

@@ -146,3 +146,24 @@ def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
 def test_a_model_without_its_licence_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="licence"):
         BlazeFaceNet(license_path=tmp_path / "LICENSE-blazeface.txt")
+
+
+@pytest.mark.parametrize(("h", "w"), [(512, 512), (300, 700), (700, 300), (1, 1), (3000, 4001)])
+def test_the_letterbox_map_is_the_square_onto_the_tensor(h: int, w: int) -> None:
+    # OpenCV's boxPoints / getPerspectiveTransform / invert, redone in numpy (issue 12)
+    from crowdveil.detect.blazeface import INPUT_SIDE, _inverse3, _perspective, _square_corners
+
+    side = max(h, w)
+    corners = _square_corners(w, h, side)
+    left, top = w / 2 - side / 2, h / 2 - side / 2
+    assert corners.tolist() == [[left, top + side], [left, top], [left + side, top],
+                                [left + side, top + side]]
+    target = np.array([[0, INPUT_SIDE], [0, 0], [INPUT_SIDE, 0], [INPUT_SIDE, INPUT_SIDE]],
+                      np.float32)
+    forward = _perspective(corners, target)
+    mapped = np.c_[corners, np.ones(4)] @ forward.T
+    assert np.allclose(mapped[:, :2] / mapped[:, 2:], target, atol=1e-9)
+    back = _inverse3(forward).reshape(3, 3)
+    assert np.allclose(back @ forward, np.eye(3), atol=1e-12)
+    scale = side / INPUT_SIDE
+    assert np.allclose(back, [[scale, 0, left], [0, scale, top], [0, 0, 1]], atol=1e-9)

@@ -79,3 +79,47 @@ def test_input_array_is_not_modified() -> None:
     copy = FACE.copy()
     redact(FACE, [REGION], "fill")
     assert (FACE == copy).all()
+
+
+def _analytic_ellipse(region: Region, height: int, width: int, growth: float = 0.0) -> np.ndarray:
+    """Pixels whose centre lies inside the region's ellipse, with the centre and semi-axes
+    rounded as the scorer rounds them (its cv2.ellipse fill covers all of these)."""
+    cx, cy = round(region.x + region.w / 2), round(region.y + region.h / 2)
+    ax = max(1, round(region.w / 2)) + growth
+    ay = max(1, round(region.h / 2)) + growth
+    rows, cols = np.mgrid[0:height, 0:width]
+    return ((cols - cx) / ax) ** 2 + ((rows - cy) / ay) ** 2 <= 1
+
+
+def test_the_ellipse_mask_covers_the_whole_analytic_ellipse_and_one_pixel_more_at_most() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        w, h = (int(v) for v in rng.integers(1, 90, 2))
+        x, y = (int(v) for v in rng.integers(-20, 60, 2))
+        region = Region(x, y, w, h, "ellipse", 1.0, "test")
+        mask = region_mask(region, 140, 150)
+        assert not (_analytic_ellipse(region, 140, 150) & ~mask).any()
+        assert not (mask & ~_analytic_ellipse(region, 140, 150, growth=1.0)).any()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_mask_pixel_is_redacted_even_at_the_pictures_edges(method: str) -> None:
+    rng = np.random.default_rng(2)
+    picture = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    for region in (Region(-3, -4, 11, 9, "ellipse", 1.0, "t"), Region(71, 53, 12, 10, "ellipse",
+                   1.0, "t"), Region(30, 20, 1, 1, "ellipse", 1.0, "t"),
+                   Region(10, 30, 5, 3, "box", 1.0, "t")):
+        out = redact(picture, [region], method, np.random.default_rng(0))
+        mask = region_mask(region, 60, 80)
+        assert mask.any()
+        if method == "fill":
+            assert (out[mask] == FILL_COLOUR).all()
+        # nothing outside the mask moves, and the mask's pixels are not the original's
+        assert (out[~mask] == picture[~mask]).all()
+        assert (out[mask] != picture[mask]).any(axis=1).mean() > 0.8
+
+
+def test_a_mask_of_a_window_is_that_window_of_the_whole_mask() -> None:
+    region = Region(17, 9, 23, 31, "ellipse", 1.0, "test")
+    whole = region_mask(region, 60, 70)
+    assert (region_mask(region, 40, 30, left=14, top=6) == whole[6:46, 14:44]).all()

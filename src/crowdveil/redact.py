@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-import cv2
 import numpy as np
 
+from . import resample
 from .regions import Region
 
 Method = Literal["fill", "mosaic", "blur"]
@@ -26,7 +26,13 @@ FILL_COLOUR = (0, 0, 0)
 MOSAIC_CELLS = 5  # cells across the region: a face becomes at most 5 x 5 averages
 BLUR_CELLS = 3  # the blur is a 3 x 3 average upsampled smoothly
 NOISE_SIGMA = 12.0
-_MARGIN = 2  # px around a region: a drawn ellipse reaches at most 1 px past its box
+_MARGIN = 3  # px around a region: its ellipse mask reaches at most 2 px past its box
+# The ellipse mask is the analytic ellipse with both semi-axes one pixel longer: it holds every
+# pixel of the region's own ellipse, and every pixel OpenCV's polygon fill (cv2.ellipse, used
+# until issue 12 and still by the scorer) drew, which reaches up to 0.79 px further out
+# (measured for semi-axes 1-300 px, and samples to 3000 px, at aspect ratios 1/3-3): no region
+# shrank.
+_ELLIPSE_GROWTH = 1.0
 
 
 def region_mask(
@@ -34,24 +40,30 @@ def region_mask(
 ) -> np.ndarray:
     """Boolean mask of the region, clipped to the height x width window whose top-left corner
     is image pixel (left, top); (0, 0) gives the whole image's mask."""
-    mask = np.zeros((height, width), dtype=np.uint8)
     if region.shape == "ellipse":
-        centre = (round(region.x + region.w / 2) - left, round(region.y + region.h / 2) - top)
-        axes = (max(1, round(region.w / 2)), max(1, round(region.h / 2)))
-        cv2.ellipse(mask, centre, axes, 0, 0, 360, 1, -1)
-    else:
-        x0, y0 = max(0, region.x - left), max(0, region.y - top)
-        mask[y0 : max(y0, region.y + region.h - top), x0 : max(x0, region.x + region.w - left)] = 1
-    return mask.astype(bool)
+        # centre and semi-axes rounded to whole pixels as the scorer's cv2.ellipse call has them
+        cx = round(region.x + region.w / 2) - left
+        cy = round(region.y + region.h / 2) - top
+        ax = max(1, round(region.w / 2)) + _ELLIPSE_GROWTH
+        ay = max(1, round(region.h / 2)) + _ELLIPSE_GROWTH
+        dy = ((np.arange(height) - cy) / ay) ** 2
+        dx = ((np.arange(width) - cx) / ax) ** 2
+        return dy[:, None] + dx[None, :] <= 1.0
+    mask = np.zeros((height, width), dtype=bool)
+    x0, y0 = max(0, region.x - left), max(0, region.y - top)
+    mask[y0 : max(y0, region.y + region.h - top), x0 : max(x0, region.x + region.w - left)] = True
+    return mask
 
 
-def _coarse(patch: np.ndarray, cells: int, interpolation: int) -> np.ndarray:
+def _coarse(patch: np.ndarray, cells: int, smooth: bool) -> np.ndarray:
+    """float32 `patch` averaged down to at most cells x cells, then enlarged back: in blocks,
+    or smoothly (bicubic) when `smooth`."""
     h, w = patch.shape[:2]
     aspect = h / max(w, 1)
     cw = max(1, min(cells, w))
     ch = max(1, min(cells, round(cells * aspect) or 1, h))
-    small = cv2.resize(patch, (cw, ch), interpolation=cv2.INTER_AREA)
-    return cv2.resize(small, (w, h), interpolation=interpolation)
+    small = resample.area(patch, cw, ch)
+    return resample.cubic(small, w, h) if smooth else resample.nearest(small, w, h)
 
 
 def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -60,28 +72,24 @@ def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
 
 def _paint(rgb: np.ndarray, region: Region, method: Method, rng: np.random.Generator) -> None:
     h, w = rgb.shape[:2]
-    x0, y0 = max(0, region.x), max(0, region.y)
-    # +1: a drawn ellipse reaches one pixel past its nominal box (as the scorer draws it too)
-    x1, y1 = min(w, region.x + region.w + 1), min(h, region.y + region.h + 1)
+    # The region's neighbourhood only (a whole-picture mask per face cost ~1 s on a 12 MP
+    # crowd photo); the margin holds the whole ellipse mask: same pixels as a whole-picture
+    # mask. The mosaic's and blur's cells cover that neighbourhood.
+    x0, y0 = max(0, region.x - _MARGIN), max(0, region.y - _MARGIN)
+    x1 = min(w, region.x + region.w + _MARGIN)
+    y1 = min(h, region.y + region.h + _MARGIN)
     if x1 <= x0 or y1 <= y0:
         return
-    # A mask of the region's neighbourhood only (a whole-picture mask per face cost ~1 s on a
-    # 12 MP crowd photo). The margin keeps OpenCV from clipping the ellipse anywhere but at the
-    # picture's edges, where clipping moves a pixel or two: same pixels as a whole-picture mask.
-    wx0, wy0 = max(0, region.x - _MARGIN), max(0, region.y - _MARGIN)
-    wx1 = min(w, region.x + region.w + _MARGIN)
-    wy1 = min(h, region.y + region.h + _MARGIN)
-    near = region_mask(region, wy1 - wy0, wx1 - wx0, wx0, wy0)
-    mask = near[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
+    mask = region_mask(region, y1 - y0, x1 - x0, x0, y0)
     patch = rgb[y0:y1, x0:x1, :3].astype(np.float32)
     if method == "fill":
         new = np.empty_like(patch)
         new[:] = FILL_COLOUR
     else:
         if method == "mosaic":
-            new = _coarse(patch, MOSAIC_CELLS, cv2.INTER_NEAREST)
+            new = _coarse(patch, MOSAIC_CELLS, smooth=False)
         else:
-            new = _coarse(patch, BLUR_CELLS, cv2.INTER_CUBIC)
+            new = _coarse(patch, BLUR_CELLS, smooth=True)
         new = new + _noise(new.shape, rng)
     new = np.clip(new, 0, 255).astype(np.uint8)
     view = rgb[y0:y1, x0:x1]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .base import Detection
@@ -85,6 +84,74 @@ def _taps(pos: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.clip(first, 0, size - 1), np.clip(second, 0, size - 1), w0, w1
 
 
+def _square_corners(w: int, h: int, side: float) -> np.ndarray:
+    """Corners of the side x side square centred on a w x h picture, in mediapipe's order
+    (bottom-left, top-left, top-right, bottom-right), in float32 arithmetic as OpenCV's
+    RotatedRect.points computes them for an angle of 0 (cv2.boxPoints, as mediapipe calls it)."""
+    cx, cy, s = np.float32(0.5 * w), np.float32(0.5 * h), np.float32(side)
+    half, zero, two = np.float32(0.5), np.float32(0.0), np.float32(2.0)
+    x0, y0 = cx - zero * s - half * s, cy + half * s - zero * s
+    x1, y1 = cx + zero * s - half * s, cy - half * s - zero * s
+    return np.array([[x0, y0], [x1, y1], [two * cx - x0, two * cy - y0],
+                     [two * cx - x1, two * cy - y1]], np.float32)
+
+
+def _solve_lu(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x = b by Gaussian elimination with partial pivoting, in OpenCV's order of operations
+    (its DECOMP_LU), so the doubles come out identical to the last bit: a different rounding of
+    the map can move a sampling position that sits on a 1/32 px rounding tie."""
+    a, b = a.copy(), b.copy()
+    n = len(b)
+    for i in range(n):
+        pivot = i + int(np.argmax(np.abs(a[i:, i])))  # the first of equal maxima, as OpenCV
+        if pivot != i:
+            a[[i, pivot], i:] = a[[pivot, i], i:]
+            b[[i, pivot]] = b[[pivot, i]]
+        d = -1.0 / a[i, i]
+        for j in range(i + 1, n):
+            alpha = a[j, i] * d
+            for k in range(i + 1, n):
+                a[j, k] += alpha * a[i, k]
+            b[j] += alpha * b[i]
+    for i in range(n - 1, -1, -1):
+        total = b[i]
+        for k in range(i + 1, n):
+            total -= a[i, k] * b[k]
+        b[i] = total / a[i, i]
+    return b
+
+
+def _perspective(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 3 x 3 map taking the four float32 points `src` onto `dst` (cv2.getPerspectiveTransform:
+    the same 8 x 8 system, its products of coordinates in float32, solved as `_solve_lu`)."""
+    a = np.zeros((8, 8))
+    b = np.zeros(8)
+    for i in range(4):
+        (x, y), (u, v) = src[i], dst[i]
+        a[i, :3] = a[i + 4, 3:6] = (x, y, 1.0)
+        a[i, 6:] = (-(x * u), -(y * u))
+        a[i + 4, 6:] = (-(x * v), -(y * v))
+        b[i], b[i + 4] = u, v
+    return np.append(_solve_lu(a, b), 1.0).reshape(3, 3)
+
+
+def _inverse3(m: np.ndarray) -> np.ndarray:
+    """The inverse of a 3 x 3 map, flattened, by cofactors over the determinant in OpenCV's
+    order (cv2.invert's small-matrix path)."""
+    def minor(r0: int, c0: int, r1: int, c1: int) -> float:
+        return float(m[r0, c0] * m[r1, c1] - m[r0, c1] * m[r1, c0])
+
+    det = (m[0, 0] * minor(1, 1, 2, 2) - m[0, 1] * minor(1, 0, 2, 2)
+           + m[0, 2] * minor(1, 0, 2, 1))
+    d = 1.0 / det
+    return np.array([
+        minor(1, 1, 2, 2) * d, (m[0, 2] * m[2, 1] - m[0, 1] * m[2, 2]) * d, minor(0, 1, 1, 2) * d,
+        (m[1, 2] * m[2, 0] - m[1, 0] * m[2, 2]) * d, minor(0, 0, 2, 2) * d,
+        (m[0, 2] * m[1, 0] - m[0, 0] * m[1, 2]) * d,
+        minor(1, 0, 2, 1) * d, (m[0, 1] * m[2, 0] - m[0, 0] * m[2, 1]) * d, minor(0, 0, 1, 1) * d,
+    ])
+
+
 @functools.lru_cache(maxsize=8)
 def _warp_taps(h: int, w: int) -> tuple[np.ndarray, ...]:
     """Where each tensor pixel samples an h x w picture, and with which weights.
@@ -102,12 +169,10 @@ def _warp_taps(h: int, w: int) -> tuple[np.ndarray, ...]:
     ever made the map depend on both coordinates.
     """
     side = float(max(h, w))
-    corners = cv2.boxPoints(  # float32 centre as mediapipe's own call passes it
-        ((np.float32(0.5 * w), np.float32(0.5 * h)), (side, side), 0.0))  # type: ignore[arg-type]
+    corners = _square_corners(w, h, side)
     target = np.array(
         [[0, INPUT_SIDE], [0, 0], [INPUT_SIDE, 0], [INPUT_SIDE, INPUT_SIDE]], np.float32)
-    forward = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    m = cv2.invert(forward)[1].ravel()
+    m = _inverse3(_perspective(corners, target))
     cols = np.arange(INPUT_SIDE)
     x1 = (cols % _BLOCK_COLS).astype(np.float64)
     x0 = (cols - cols % _BLOCK_COLS).astype(np.float64)[None, :]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+
+from .. import resample
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ def plan_passes(
 
 def resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     """The picture resized by `scale` (itself at 1): area-averaged when shrinking, so the large
-    faces the coarse passes exist for keep their detail without aliasing."""
+    faces the coarse passes exist for keep their detail without aliasing; bilinear when
+    enlarging. Same pixels as cv2.resize gave (`resample`), so the same detections."""
     if scale == 1.0:
         return rgb
     h, w = rgb.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(rgb, size, interpolation=interp)
+    width, height = max(1, round(w * scale)), max(1, round(h * scale))
+    if scale < 1:
+        return resample.area(rgb, width, height)
+    return resample.linear(rgb, width, height)
