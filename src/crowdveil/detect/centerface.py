@@ -54,6 +54,10 @@ ZOOM_MARGIN = 16
 # took the over-redacted area past 0.02 on the dev set and the mosaics; "all" doubled the
 # time (benchmarks/RESULTS.md).
 Mirror = Literal["none", "coarse", "all"]
+# The glance (video frames between full searches): one pass this large, at the coarse threshold
+# when it shrinks the frame (a glance that sees a face the last full search did not calls the
+# full search at once, so its false alarms cost time).
+GLANCE_LONG_SIDE = 960
 
 
 class ModelError(CrowdveilError):
@@ -283,6 +287,13 @@ class CenterFaceDetector:
             found[:, 1] += wy0 * scale
             rows.append(found)
         return self._detections(np.concatenate(rows), scale)
+
+    def glance(self, rgb: np.ndarray) -> list[Detection]:
+        """A cheap look for the video frames between full searches (formats/video.py): one
+        pass with the picture's long side at most GLANCE_LONG_SIDE."""
+        h, w = rgb.shape[:2]
+        dets, _ = self.run_pass(rgb, min(1.0, GLANCE_LONG_SIDE / max(h, w, 1)))
+        return dets
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]

@@ -25,6 +25,15 @@ class EnsembleDetector:
             found.extend(member.detect(rgb))
         return merge_detections(found)
 
+    def glance(self, rgb: np.ndarray) -> list[Detection]:
+        """The members' cheap looks (formats/video.py), for the frames between full searches."""
+        found: list[Detection] = []
+        for member in self.members:
+            glance = getattr(member, "glance", None)
+            if glance is not None:
+                found.extend(glance(rgb))
+        return merge_detections(found)
+
     def close(self) -> None:
         for member in self.members:
             close = getattr(member, "close", None)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 import av
 import numpy as np
@@ -27,6 +27,7 @@ from av.sidedata.sidedata import SideData
 from av.sidedata.sidedata import Type as SideDataType
 
 from ..detect.base import Detection, Detector
+from ..detect.merge import merge_detections
 from ..errors import (
     CrowdveilError,
     LoadError,
@@ -40,7 +41,8 @@ from ..redact import Method, redact
 from ..regions import SURE_SCORE, Region, clip_region, head_region
 from ..reveal import Finding
 from ..write_clean import write_atomic_with
-from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, motion
+from .motion import Affine
 
 SUFFIXES = VIDEO_SUFFIXES
 OUTPUT_SUFFIX = VIDEO_OUTPUT_SUFFIX
@@ -56,6 +58,9 @@ MATCH_IOU = 0.15  # a detection continues a track whose predicted region overlap
 VELOCITY_SPAN = 5  # sightings the speed of a track is measured over
 HOLD_SPEED_GROW = 0.1  # a held region grows by this share of the distance its speed covers
 HOLD_SIZE_GROW = 0.1  # ... and by this share of its size over the whole hold
+# The full search (the photo detector, every pass) runs at least this often; the frames between
+# get the detector's glance, and the faces of the full searches carried by the camera's motion.
+FULL_EVERY_S = 0.2
 CRF = 18  # x264 quality: visually lossless for faces that are kept, small enough for sharing
 
 
@@ -279,8 +284,9 @@ def _moved(box: Box, dx: float, dy: float, grow: float) -> Box:
     return (box[0] + dx - grow, box[1] + dy - grow, box[2] + dx + grow, box[3] + dy + grow)
 
 
-def track(detections: list[list[Detection]], width: int, height: int,
-          rate: float) -> tuple[list[list[Region]], int]:
+def track(detections: list[list[Detection]], width: int, height: int, rate: float,
+          camera: list[Affine] | None = None, searched: list[bool] | None = None,
+          min_sightings: int = 1) -> tuple[list[list[Region]], int]:
     """Regions to destroy in every frame: each face's detections joined into a track, the
     track interpolated across frames where it was lost and held `HOLD_S` before and after.
 
@@ -288,17 +294,32 @@ def track(detections: list[list[Detection]], width: int, height: int,
     uncertainty makes regions larger, never absent: a held region grows with the track's
     speed and the time since it was seen. Returns the regions per frame and the number of
     tracks (faces followed).
+
+    `camera[t]` (motion.CameraPath) maps frame t's pixels to the scene's: tracks are followed
+    there, where the camera's pan and zoom no longer move a face, and drawn back into each
+    frame. `searched[t]` says which frames had the full search (the others only a glance, or
+    nothing): every sighting is held at least up to the neighbouring full searches, which are
+    the frames that could have told whether the face was still there.
     """
     n = len(detections)
     hold = max(1, math.ceil(HOLD_S * rate))
+    weak_hold = min(hold, max(1, math.ceil(WEAK_HOLD_S * rate)))
+    to_frame = [motion.invert(a) for a in camera] if camera is not None else None
+    to_next, to_previous = _search_distances(searched, n)
+    window = max(hold, max(to_next, default=0) + 1)
     tracks: list[_Track] = []
     for t, dets in enumerate(detections):
-        boxes = [(r, d) for d in dets if (r := head_region(d, width, height)) is not None]
-        live = [tr for tr in tracks if t - tr.last()[0] <= hold]
+        boxes = []
+        for d in dets:
+            region = head_region(d, width, height)
+            if region is not None:
+                box = _box(region)
+                boxes.append((motion.map_box(camera[t], box) if camera is not None else box, d))
+        live = [tr for tr in tracks if t - tr.last()[0] <= window]
         pairs = []
-        for i, (region, _) in enumerate(boxes):
+        for i, (box, _) in enumerate(boxes):
             for j, tr in enumerate(live):
-                overlap = _follows(tr, t, _box(region))
+                overlap = _follows(tr, t, box)
                 if overlap is not None:
                     pairs.append((overlap, i, j))
         pairs.sort(reverse=True)
@@ -309,22 +330,45 @@ def track(detections: list[list[Detection]], width: int, height: int,
                 continue
             used_d.add(i)
             used_t.add(j)
-            live[j].seen[t] = _box(boxes[i][0])
+            live[j].seen[t] = boxes[i][0]
             if how < 1.0:
                 live[j].loose.add(t)
             live[j].score = max(live[j].score, boxes[i][1].score)
-        for i, (region, det) in enumerate(boxes):
+        for i, (box, det) in enumerate(boxes):
             if i not in used_d:
-                tracks.append(_Track({t: _box(region)}, score=det.score, source=det.source))
+                tracks.append(_Track({t: box}, score=det.score, source=det.source))
     out: list[list[Region]] = [[] for _ in range(n)]
-    weak_hold = max(1, math.ceil(WEAK_HOLD_S * rate))
+    tracks = [tr for tr in tracks if len(tr.seen) >= min_sightings]
     for tr in tracks:
         sure = len(tr.seen) >= STRONG_SIGHTINGS and tr.score >= SURE_SCORE
-        for t, box in _track_boxes(tr, n, hold if sure else min(hold, weak_hold)):
+        base = hold if sure else weak_hold
+        ts = sorted(tr.seen)
+        after = max(base, to_next[ts[-1]])
+        before = max(base, to_previous[ts[0]])
+        for t, box in _track_boxes(tr, n, after, before):
+            if to_frame is not None:
+                box = motion.map_box(to_frame[t], box)
             r = _region(box, tr, width, height)
             if r is not None:
                 out[t].append(r)
     return out, len(tracks)
+
+
+def _search_distances(searched: list[bool] | None, n: int) -> tuple[list[int], list[int]]:
+    """For each frame, how many frames follow it (precede it) before the next (previous) full
+    search: 0 everywhere when every frame is searched."""
+    to_next, to_previous = [0] * n, [0] * n
+    if searched is None:
+        return to_next, to_previous
+    gap = 0
+    for t in range(n - 1, -1, -1):
+        to_next[t] = gap
+        gap = 0 if searched[t] else gap + 1
+    gap = 0
+    for t in range(n):
+        to_previous[t] = gap
+        gap = 0 if searched[t] else gap + 1
+    return to_next, to_previous
 
 
 def _follows(tr: _Track, t: int, box: Box) -> float | None:
@@ -352,7 +396,7 @@ def _follows(tr: _Track, t: int, box: Box) -> float | None:
     return 1.0 - dist / reach if dist <= reach else None
 
 
-def _track_boxes(tr: _Track, n: int, hold: int) -> Iterator[tuple[int, Box]]:
+def _track_boxes(tr: _Track, n: int, after: int, before: int) -> Iterator[tuple[int, Box]]:
     ts = sorted(tr.seen)
     for a, b in zip(ts, ts[1:], strict=False):
         ba, bb = tr.seen[a], tr.seen[b]
@@ -365,12 +409,12 @@ def _track_boxes(tr: _Track, n: int, hold: int) -> Iterator[tuple[int, Box]]:
             grow = 0.1 * size * min(t - a, b - t) / max(1, b - a) + 1.0
             yield t, _moved(mid, 0.0, 0.0, grow)  # type: ignore[arg-type]
         if b in tr.loose:  # a join by distance may be two faces: each one held too
-            yield from _held(tr, a, 1, min(hold, b - a - 1), n)
-            yield from _held(tr, b, -1, min(hold, b - a - 1), n)
+            yield from _held(tr, a, 1, min(after, b - a - 1), n)
+            yield from _held(tr, b, -1, min(before, b - a - 1), n)
     for t in ts:
         yield t, tr.seen[t]
-    yield from _held(tr, ts[-1], 1, hold, n)
-    yield from _held(tr, ts[0], -1, hold, n)
+    yield from _held(tr, ts[-1], 1, after, n)
+    yield from _held(tr, ts[0], -1, before, n)
 
 
 def _held(tr: _Track, anchor: int, step: int, frames: int, n: int) -> Iterator[tuple[int, Box]]:
@@ -566,17 +610,68 @@ def frame_rate(info: ClipInfo) -> float:
     return float(info.rate) if info.rate else 30.0
 
 
+@dataclass
+class Searched:
+    """What the search pass found: per frame, the faces, whether the full (photo-grade) search
+    ran on it, and the camera's motion (frame pixels -> scene pixels, motion.CameraPath)."""
+
+    detections: list[list[Detection]]
+    searched: list[bool]
+    camera: list[Affine]
+
+    def __len__(self) -> int:
+        return len(self.detections)
+
+
+class Glancer(Protocol):
+    """A detector that also offers a cheap look (`glance`) for the frames between full searches."""
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]: ...
+
+    def glance(self, rgb: np.ndarray) -> list[Detection]: ...
+
+
 def search(
     source: Path, info: ClipInfo, detector: Detector, progress: Progress | None = None,
     each: Callable[[av.VideoFrame, np.ndarray], None] | None = None,
-) -> list[list[Detection]]:
+) -> Searched:
     """The detector's finds in every frame, in order (`each` sees every frame too); refuses a
-    clip with no frame or fewer than its container announces."""
+    clip with no frame or fewer than its container announces.
+
+    A detector with a `glance` (Glancer) gets the full search only on some frames: the first,
+    every `FULL_EVERY_S`, any frame whose camera motion cannot be told (a cut), and any frame
+    where the glance sees a face that the last full search did not (someone walking in); the
+    frames between get the glance. The tracker carries what the full searches found through
+    the frames between them with the camera's motion (`track`). Other detectors search every
+    frame in full.
+    """
+    glance = getattr(detector, "glance", None)
+    every = max(1, round(FULL_EVERY_S * frame_rate(info))) if glance is not None else 1
+    camera = motion.CameraPath()
     detections: list[list[Detection]] = []
+    searched: list[bool] = []
+    known: list[Box] = []  # in scene pixels: what the last full search and the glances since saw
+    last_full = -every  # the first frame is searched in full
     for frame, rgb in frames(source, info.orientation):
         if each is not None:
             each(frame, rgb)
-        detections.append(detector.detect(rgb))
+        t = len(detections)
+        steady = camera.add(rgb)
+        full = glance is None or not steady or t - last_full >= every
+        found: list[Detection] = []
+        if not full:
+            assert glance is not None
+            found = glance(rgb)
+            seen = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
+            full = any(not _near_any(box, known) for box in seen)
+            known += seen
+        if full:
+            found = merge_detections(found + detector.detect(rgb)) if found else \
+                detector.detect(rgb)
+            known = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
+            last_full = t
+        detections.append(found)
+        searched.append(full)
         if progress:
             progress("search", len(detections), info.frames)
     n = len(detections)
@@ -584,7 +679,24 @@ def search(
         raise LoadError("video.no_frames")
     if info.frames and n < info.frames:  # frames the container announces could not be read
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    return detections
+    return Searched(detections, searched, camera.to_scene)
+
+
+def _det_box(d: Detection) -> Box:
+    return (d.x, d.y, d.x + d.w, d.y + d.h)
+
+
+def _near_any(box: Box, others: list[Box]) -> bool:
+    """Whether `box` is a face already seen: it overlaps one of `others`, or its centre lies
+    within one size of one of theirs (a face that moved on its own since)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for o in others:
+        if _iou(box, o) > 0.0:
+            return True
+        size = max(o[2] - o[0], o[3] - o[1], box[2] - box[0], box[3] - box[1])
+        if math.hypot(cx - (o[0] + o[2]) / 2, cy - (o[1] + o[3]) / 2) <= size:
+            return True
+    return False
 
 
 def process_clip(
@@ -599,9 +711,10 @@ def process_clip(
     """
     start = time.perf_counter()
     info = probe_writable(source, max_pixels)
-    detections = search(source, info, detector, progress)
-    n = len(detections)
-    regions, faces = track(detections, info.width, info.height, frame_rate(info))
+    found = search(source, info, detector, progress)
+    n = len(found)
+    regions, faces = track(found.detections, info.width, info.height, frame_rate(info),
+                           found.camera, found.searched)
     write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
                overwrite=overwrite, check=check, progress=progress)
     seconds = time.perf_counter() - start
