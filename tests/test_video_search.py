@@ -207,3 +207,33 @@ def test_tracker_holds_a_face_seen_by_one_full_search_until_the_next(
     assert all(regions[t] for t in range(1, 18)), [t for t in range(n) if not regions[t]]
     plain, _ = video.track(dets, 160, 120, 30.0)
     assert not plain[1] and not plain[17]  # every frame searched: the short weak hold
+
+
+def test_a_faint_face_is_destroyed_where_full_searches_keep_seeing_it() -> None:
+    """Scored below the threshold by every full search (a masked, hazy face): destroyed in
+    every frame; a faint box seen by one full search only (a false alarm) is not drawn."""
+    every = 6
+    n = every * (video.FAINT_SIGHTINGS + 1)
+    searched = [t % every == 0 for t in range(n)]
+    faint = [[Detection(60, 40, 20, 20, 0.1, "t")] if searched[t] else [] for t in range(n)]
+    for t in range(0, every * (video.FAINT_SIGHTINGS - 1), every):  # one sighting too few
+        faint[t].append(Detection(120, 80, 16, 16, 0.1, "t"))
+    found = video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
+    regions, faces = video.track_found(found, 160, 120, 30.0)
+    assert faces == 1
+    for t in range(n):
+        assert any(r.x <= 60 and r.x + r.w >= 80 and r.y <= 40 and r.y + r.h >= 60
+                   for r in regions[t]), t
+        assert not any(r.x > 100 for r in regions[t]), t
+
+
+def test_full_search_reports_faint_faces_only_below_its_thresholds() -> None:
+    """`detect_faint` keeps `detect`'s faces as they are and adds the faint ones apart."""
+    from crowdveil.detect.centerface import CenterFaceDetector
+
+    detector = CenterFaceDetector(threads=1)
+    scene = texture(6, 320, 240)
+    scene[60:124, 100:164] = face_image(64)
+    sure, faint = detector.detect_faint(scene, 0.5)
+    assert sure == detector.detect(scene)
+    assert sure and all(d.score < detector.coarse_threshold for d in faint)

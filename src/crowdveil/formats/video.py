@@ -61,6 +61,12 @@ HOLD_SIZE_GROW = 0.1  # ... and by this share of its size over the whole hold
 # The full search (the photo detector, every pass) runs at least this often; the frames between
 # get the detector's glance, and the faces of the full searches carried by the camera's motion.
 FULL_EVERY_S = 0.2
+# The full search also reports what it scores down to FAINT_RATIO times its thresholds; such a
+# faint face is destroyed where FAINT_SIGHTINGS full searches saw it on one track (masked,
+# hazy, blurred faces score 0.03-0.15 frame after frame; most false alarms do not persist).
+# Measured on the 1080p benchmark clip (benchmarks/video.py; README, Videos).
+FAINT_RATIO = 0.5
+FAINT_SIGHTINGS = 6
 CRF = 18  # x264 quality: visually lossless for faces that are kept, small enough for sharing
 
 
@@ -618,6 +624,9 @@ class Searched:
     detections: list[list[Detection]]
     searched: list[bool]
     camera: list[Affine]
+    # per frame, what the full search scored below its thresholds (FAINT_RATIO): kept only
+    # where it persists (`track_found`)
+    faint: list[list[Detection]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.detections)
@@ -640,15 +649,17 @@ def search(
 
     A detector with a `glance` (Glancer) gets the full search only on some frames: the first,
     every `FULL_EVERY_S`, any frame whose camera motion cannot be told (a cut), and any frame
-    where the glance sees a face that the last full search did not (someone walking in); the
+    where the glance sees a sure face that the last full search did not (someone walking in); the
     frames between get the glance. The tracker carries what the full searches found through
     the frames between them with the camera's motion (`track`). Other detectors search every
     frame in full.
     """
     glance = getattr(detector, "glance", None)
+    split = getattr(detector, "detect_faint", None)
     every = max(1, round(FULL_EVERY_S * frame_rate(info))) if glance is not None else 1
     camera = motion.CameraPath()
     detections: list[list[Detection]] = []
+    faint: list[list[Detection]] = []
     searched: list[bool] = []
     known: list[Box] = []  # in scene pixels: what the last full search and the glances since saw
     last_full = -every  # the first frame is searched in full
@@ -659,18 +670,26 @@ def search(
         steady = camera.add(rgb)
         full = glance is None or not steady or t - last_full >= every
         found: list[Detection] = []
+        weak: list[Detection] = []
         if not full:
             assert glance is not None
             found = glance(rgb)
             seen = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
-            full = any(not _near_any(box, known) for box in seen)
+            # only a sure face calls the full search: the glance's fainter finds are kept, and
+            # held back to the last full search, but each false alarm would cost a full search
+            full = any(d.score >= SURE_SCORE and not _near_any(box, known)
+                       for d, box in zip(found, seen, strict=True))
             known += seen
         if full:
-            found = merge_detections(found + detector.detect(rgb)) if found else \
-                detector.detect(rgb)
+            if split is not None:
+                sure, weak = split(rgb, FAINT_RATIO)
+            else:
+                sure = detector.detect(rgb)
+            found = merge_detections(found + sure) if found else sure
             known = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
             last_full = t
         detections.append(found)
+        faint.append(weak)
         searched.append(full)
         if progress:
             progress("search", len(detections), info.frames)
@@ -679,7 +698,21 @@ def search(
         raise LoadError("video.no_frames")
     if info.frames and n < info.frames:  # frames the container announces could not be read
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    return Searched(detections, searched, camera.to_scene)
+    return Searched(detections, searched, camera.to_scene, faint)
+
+
+def track_found(found: Searched, width: int, height: int, rate: float
+                ) -> tuple[list[list[Region]], int]:
+    """`track` on what `search` found: its faces, and its faint faces where they persist
+    (seen by FAINT_SIGHTINGS full searches on one track). Returns the regions per frame and
+    the number of faces followed."""
+    regions, faces = track(found.detections, width, height, rate, found.camera, found.searched)
+    if any(found.faint):
+        more, persistent = track(found.faint, width, height, rate, found.camera,
+                                 found.searched, min_sightings=FAINT_SIGHTINGS)
+        regions = [a + b for a, b in zip(regions, more, strict=True)]
+        faces += persistent
+    return regions, faces
 
 
 def _det_box(d: Detection) -> Box:
@@ -713,8 +746,7 @@ def process_clip(
     info = probe_writable(source, max_pixels)
     found = search(source, info, detector, progress)
     n = len(found)
-    regions, faces = track(found.detections, info.width, info.height, frame_rate(info),
-                           found.camera, found.searched)
+    regions, faces = track_found(found, info.width, info.height, frame_rate(info))
     write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
                overwrite=overwrite, check=check, progress=progress)
     seconds = time.perf_counter() - start
