@@ -1,11 +1,13 @@
 """Videos (MP4, MOV, M4V; WebM and MKV read too): read, track faces, redact, write clean MP4.
 
 The photo path holds one image in memory; a clip never is. A clip is read twice, frame by
-frame: the first pass runs the photo detector on every frame and keeps only the boxes, the
+frame: the first pass runs the photo detector (in full every FULL_EVERY_S, a cheap glance on
+the frames between) and measures the camera's motion, keeping only boxes and motion; the
 tracker then decides the regions of every frame (holding a face's redaction over the frames
-where the detector lost it), and the second pass redacts and encodes. Nothing but the pixels
-(and, if asked, re-encoded sound) reaches the new file: a fresh H.264 stream in a fresh MP4
-whose dates are zeroed and whose boxes are checked against an allowlist before it appears.
+where the detector lost it or did not look), and the second pass redacts and encodes. Nothing
+but the pixels (and, if asked, re-encoded sound) reaches the new file: a fresh H.264 stream in
+a fresh MP4 whose dates are zeroed and whose boxes are checked against an allowlist before it
+appears.
 """
 
 from __future__ import annotations
