@@ -188,8 +188,11 @@ def run_crowdveil(clip: Path, out: Path) -> float:
     if out.exists():
         shutil.rmtree(out)
     start = time.perf_counter()
-    subprocess.run([str(REPO / ".venv" / "bin" / "crowdveil"), str(clip), "-o", str(out),
-                    "-q", "--no-resume", "--timeout", "0"], check=True)
+    # this interpreter, this checkout's package: a worktree has no venv of its own
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    subprocess.run([sys.executable, "-c", "import sys; from crowdveil.cli import main; "
+                    "sys.exit(main())", str(clip), "-o", str(out),
+                    "-q", "--no-resume", "--timeout", "0"], check=True, env=env)
     return time.perf_counter() - start
 
 

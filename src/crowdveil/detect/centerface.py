@@ -54,6 +54,11 @@ ZOOM_MARGIN = 16
 # took the over-redacted area past 0.02 on the dev set and the mosaics; "all" doubled the
 # time (benchmarks/RESULTS.md).
 Mirror = Literal["none", "coarse", "all"]
+# The glance (video frames between full searches, formats/video.py): one pass with the frame's
+# long side at most this, at the coarse threshold when it shrinks the frame. It is there for faces
+# the camera's motion does not carry (someone walking in); 960 px cost 0.175 s per 1080p frame
+# here, 640 px about half that. Faces too small for it wait for the next full search (0.2 s).
+GLANCE_LONG_SIDE = 640
 
 
 class ModelError(CrowdveilError):
@@ -224,12 +229,14 @@ class CenterFaceDetector:
             finest_long_side=self.finest_long_side,
         )
 
-    def run_pass(self, rgb: np.ndarray, scale: float) -> tuple[list[Detection], np.ndarray]:
+    def run_pass(self, rgb: np.ndarray, scale: float, ratio: float = 1.0
+                 ) -> tuple[list[Detection], np.ndarray]:
         """One pass at `scale` (tiled when the scaled image is large), in original pixels, and
-        the pass's heatmap stitched over its tiles."""
+        the pass's heatmap stitched over its tiles. `ratio` < 1 lowers the pass's threshold
+        (`faint`)."""
         img = resize(rgb, scale)
         h, w = img.shape[:2]
-        threshold = self.threshold if scale >= 1 else self.coarse_threshold
+        threshold = (self.threshold if scale >= 1 else self.coarse_threshold) * ratio
         heat = np.zeros((-(-h // _STRIDE), -(-w // _STRIDE)), np.float32)
         rows = self._tiled(img, threshold, heat)
         if self.mirror == "all" or (self.mirror == "coarse" and scale < 1):
@@ -269,29 +276,50 @@ class CenterFaceDetector:
             for x, y, bw, bh, s in nms(rows, 0.3)
         ]
 
-    def detect_zoom(self, rgb: np.ndarray, heat: np.ndarray) -> list[Detection]:
+    def detect_zoom(self, rgb: np.ndarray, heat: np.ndarray, ratio: float = 1.0
+                    ) -> list[Detection]:
         """The enlarged look at the windows where the native `heat` shows faint faces."""
         h, w = rgb.shape[:2]
         scale = self.max_upscale
+        threshold = self.threshold * ratio
         rows = [np.zeros((0, 5), np.float32)]
         for wx0, wy0, wx1, wy1 in zoom_windows(heat, _STRIDE, h, w, self.zoom_gate, ZOOM_MARGIN):
             window = resize(rgb[wy0:wy1, wx0:wx1], scale)
-            found = self._tiled(window, self.threshold)
+            found = self._tiled(window, threshold)
             if self.mirror == "all":
-                found = np.concatenate([found, self._mirrored(window, self.threshold)])
+                found = np.concatenate([found, self._mirrored(window, threshold)])
             found[:, 0] += wx0 * scale
             found[:, 1] += wy0 * scale
             rows.append(found)
         return self._detections(np.concatenate(rows), scale)
 
+    def glance(self, rgb: np.ndarray) -> list[Detection]:
+        """A cheap look for the video frames between full searches (formats/video.py): one
+        pass with the picture's long side at most GLANCE_LONG_SIDE."""
+        h, w = rgb.shape[:2]
+        dets, _ = self.run_pass(rgb, min(1.0, GLANCE_LONG_SIDE / max(h, w, 1)))
+        return dets
+
     def detect(self, rgb: np.ndarray) -> list[Detection]:
+        return self.detect_faint(rgb, 1.0)[0]
+
+    def detect_faint(self, rgb: np.ndarray, ratio: float) -> tuple[list[Detection],
+                                                                    list[Detection]]:
+        """`detect`'s faces, and the faint ones: what every pass scores between its threshold
+        times `ratio` and its threshold (the video tracker keeps those that persist)."""
         h, w = rgb.shape[:2]
         found: list[Detection] = []
+        faint: list[Detection] = []
         passes = self.passes(h, w)
+
+        def split(dets: list[Detection], threshold: float) -> None:
+            for d in dets:
+                (found if d.score >= threshold else faint).append(d)
+
         for p in passes:
-            dets, heat = self.run_pass(rgb, p.scale)
-            found.extend(dets)
+            dets, heat = self.run_pass(rgb, p.scale, ratio)
+            split(dets, self.threshold if p.scale >= 1 else self.coarse_threshold)
             if self.zoom and p.scale == 1.0 and passes[0].scale == 1.0:
                 # No enlarged pass was affordable on the whole picture: zoom where it matters.
-                found.extend(self.detect_zoom(rgb, heat))
-        return merge_detections(found)
+                split(self.detect_zoom(rgb, heat, ratio), self.threshold)
+        return merge_detections(found), merge_detections(faint)

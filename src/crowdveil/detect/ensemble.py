@@ -25,6 +25,30 @@ class EnsembleDetector:
             found.extend(member.detect(rgb))
         return merge_detections(found)
 
+    def detect_faint(self, rgb: np.ndarray, ratio: float) -> tuple[list[Detection],
+                                                                    list[Detection]]:
+        """`detect`'s faces, and the faint ones of the members that offer them."""
+        found: list[Detection] = []
+        faint: list[Detection] = []
+        for member in self.members:
+            split = getattr(member, "detect_faint", None)
+            if split is None:
+                found.extend(member.detect(rgb))
+            else:
+                sure, weak = split(rgb, ratio)
+                found.extend(sure)
+                faint.extend(weak)
+        return merge_detections(found), merge_detections(faint)
+
+    def glance(self, rgb: np.ndarray) -> list[Detection]:
+        """The members' cheap looks (formats/video.py), for the frames between full searches."""
+        found: list[Detection] = []
+        for member in self.members:
+            glance = getattr(member, "glance", None)
+            if glance is not None:
+                found.extend(glance(rgb))
+        return merge_detections(found)
+
     def close(self) -> None:
         for member in self.members:
             close = getattr(member, "close", None)

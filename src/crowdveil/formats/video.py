@@ -1,11 +1,13 @@
 """Videos (MP4, MOV, M4V; WebM and MKV read too): read, track faces, redact, write clean MP4.
 
 The photo path holds one image in memory; a clip never is. A clip is read twice, frame by
-frame: the first pass runs the photo detector on every frame and keeps only the boxes, the
+frame: the first pass runs the photo detector (in full every FULL_EVERY_S, a cheap glance on
+the frames between) and measures the camera's motion, keeping only boxes and motion; the
 tracker then decides the regions of every frame (holding a face's redaction over the frames
-where the detector lost it), and the second pass redacts and encodes. Nothing but the pixels
-(and, if asked, re-encoded sound) reaches the new file: a fresh H.264 stream in a fresh MP4
-whose dates are zeroed and whose boxes are checked against an allowlist before it appears.
+where the detector lost it or did not look), and the second pass redacts and encodes. Nothing
+but the pixels (and, if asked, re-encoded sound) reaches the new file: a fresh H.264 stream in
+a fresh MP4 whose dates are zeroed and whose boxes are checked against an allowlist before it
+appears.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import cast
+from typing import Protocol, cast
 
 import av
 import numpy as np
@@ -27,6 +29,7 @@ from av.sidedata.sidedata import SideData
 from av.sidedata.sidedata import Type as SideDataType
 
 from ..detect.base import Detection, Detector
+from ..detect.merge import merge_detections
 from ..errors import (
     CrowdveilError,
     LoadError,
@@ -40,7 +43,8 @@ from ..redact import Method, redact
 from ..regions import SURE_SCORE, Region, clip_region, head_region
 from ..reveal import Finding
 from ..write_clean import write_atomic_with
-from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, motion
+from .motion import Affine
 
 SUFFIXES = VIDEO_SUFFIXES
 OUTPUT_SUFFIX = VIDEO_OUTPUT_SUFFIX
@@ -56,6 +60,15 @@ MATCH_IOU = 0.15  # a detection continues a track whose predicted region overlap
 VELOCITY_SPAN = 5  # sightings the speed of a track is measured over
 HOLD_SPEED_GROW = 0.1  # a held region grows by this share of the distance its speed covers
 HOLD_SIZE_GROW = 0.1  # ... and by this share of its size over the whole hold
+# The full search (the photo detector, every pass) runs at least this often; the frames between
+# get the detector's glance, and the faces of the full searches carried by the camera's motion.
+FULL_EVERY_S = 0.2
+# The full search also reports what it scores down to FAINT_RATIO times its thresholds; such a
+# faint face is destroyed where FAINT_SIGHTINGS full searches saw it on one track (masked,
+# hazy, blurred faces score 0.03-0.15 frame after frame; most false alarms do not persist).
+# Measured on the 1080p benchmark clip (benchmarks/video.py; README, Videos).
+FAINT_RATIO = 0.5
+FAINT_SIGHTINGS = 6
 CRF = 18  # x264 quality: visually lossless for faces that are kept, small enough for sharing
 
 
@@ -279,8 +292,9 @@ def _moved(box: Box, dx: float, dy: float, grow: float) -> Box:
     return (box[0] + dx - grow, box[1] + dy - grow, box[2] + dx + grow, box[3] + dy + grow)
 
 
-def track(detections: list[list[Detection]], width: int, height: int,
-          rate: float) -> tuple[list[list[Region]], int]:
+def track(detections: list[list[Detection]], width: int, height: int, rate: float,
+          camera: list[Affine] | None = None, searched: list[bool] | None = None,
+          min_sightings: int = 1) -> tuple[list[list[Region]], int]:
     """Regions to destroy in every frame: each face's detections joined into a track, the
     track interpolated across frames where it was lost and held `HOLD_S` before and after.
 
@@ -288,17 +302,32 @@ def track(detections: list[list[Detection]], width: int, height: int,
     uncertainty makes regions larger, never absent: a held region grows with the track's
     speed and the time since it was seen. Returns the regions per frame and the number of
     tracks (faces followed).
+
+    `camera[t]` (motion.CameraPath) maps frame t's pixels to the scene's: tracks are followed
+    there, where the camera's pan and zoom no longer move a face, and drawn back into each
+    frame. `searched[t]` says which frames had the full search (the others only a glance, or
+    nothing): every sighting is held at least up to the neighbouring full searches, which are
+    the frames that could have told whether the face was still there.
     """
     n = len(detections)
     hold = max(1, math.ceil(HOLD_S * rate))
+    weak_hold = min(hold, max(1, math.ceil(WEAK_HOLD_S * rate)))
+    to_frame = [motion.invert(a) for a in camera] if camera is not None else None
+    to_next, to_previous = _search_distances(searched, n)
+    window = max(hold, max(to_next, default=0) + 1)
     tracks: list[_Track] = []
     for t, dets in enumerate(detections):
-        boxes = [(r, d) for d in dets if (r := head_region(d, width, height)) is not None]
-        live = [tr for tr in tracks if t - tr.last()[0] <= hold]
+        boxes = []
+        for d in dets:
+            region = head_region(d, width, height)
+            if region is not None:
+                box = _box(region)
+                boxes.append((motion.map_box(camera[t], box) if camera is not None else box, d))
+        live = [tr for tr in tracks if t - tr.last()[0] <= window]
         pairs = []
-        for i, (region, _) in enumerate(boxes):
+        for i, (box, _) in enumerate(boxes):
             for j, tr in enumerate(live):
-                overlap = _follows(tr, t, _box(region))
+                overlap = _follows(tr, t, box)
                 if overlap is not None:
                     pairs.append((overlap, i, j))
         pairs.sort(reverse=True)
@@ -309,22 +338,45 @@ def track(detections: list[list[Detection]], width: int, height: int,
                 continue
             used_d.add(i)
             used_t.add(j)
-            live[j].seen[t] = _box(boxes[i][0])
+            live[j].seen[t] = boxes[i][0]
             if how < 1.0:
                 live[j].loose.add(t)
             live[j].score = max(live[j].score, boxes[i][1].score)
-        for i, (region, det) in enumerate(boxes):
+        for i, (box, det) in enumerate(boxes):
             if i not in used_d:
-                tracks.append(_Track({t: _box(region)}, score=det.score, source=det.source))
+                tracks.append(_Track({t: box}, score=det.score, source=det.source))
     out: list[list[Region]] = [[] for _ in range(n)]
-    weak_hold = max(1, math.ceil(WEAK_HOLD_S * rate))
+    tracks = [tr for tr in tracks if len(tr.seen) >= min_sightings]
     for tr in tracks:
         sure = len(tr.seen) >= STRONG_SIGHTINGS and tr.score >= SURE_SCORE
-        for t, box in _track_boxes(tr, n, hold if sure else min(hold, weak_hold)):
+        base = hold if sure else weak_hold
+        ts = sorted(tr.seen)
+        after = max(base, to_next[ts[-1]])
+        before = max(base, to_previous[ts[0]])
+        for t, box in _track_boxes(tr, n, after, before):
+            if to_frame is not None:
+                box = motion.map_box(to_frame[t], box)
             r = _region(box, tr, width, height)
             if r is not None:
                 out[t].append(r)
     return out, len(tracks)
+
+
+def _search_distances(searched: list[bool] | None, n: int) -> tuple[list[int], list[int]]:
+    """For each frame, how many frames follow it (precede it) before the next (previous) full
+    search: 0 everywhere when every frame is searched."""
+    to_next, to_previous = [0] * n, [0] * n
+    if searched is None:
+        return to_next, to_previous
+    gap = 0
+    for t in range(n - 1, -1, -1):
+        to_next[t] = gap
+        gap = 0 if searched[t] else gap + 1
+    gap = 0
+    for t in range(n):
+        to_previous[t] = gap
+        gap = 0 if searched[t] else gap + 1
+    return to_next, to_previous
 
 
 def _follows(tr: _Track, t: int, box: Box) -> float | None:
@@ -352,7 +404,7 @@ def _follows(tr: _Track, t: int, box: Box) -> float | None:
     return 1.0 - dist / reach if dist <= reach else None
 
 
-def _track_boxes(tr: _Track, n: int, hold: int) -> Iterator[tuple[int, Box]]:
+def _track_boxes(tr: _Track, n: int, after: int, before: int) -> Iterator[tuple[int, Box]]:
     ts = sorted(tr.seen)
     for a, b in zip(ts, ts[1:], strict=False):
         ba, bb = tr.seen[a], tr.seen[b]
@@ -365,12 +417,12 @@ def _track_boxes(tr: _Track, n: int, hold: int) -> Iterator[tuple[int, Box]]:
             grow = 0.1 * size * min(t - a, b - t) / max(1, b - a) + 1.0
             yield t, _moved(mid, 0.0, 0.0, grow)  # type: ignore[arg-type]
         if b in tr.loose:  # a join by distance may be two faces: each one held too
-            yield from _held(tr, a, 1, min(hold, b - a - 1), n)
-            yield from _held(tr, b, -1, min(hold, b - a - 1), n)
+            yield from _held(tr, a, 1, min(after, b - a - 1), n)
+            yield from _held(tr, b, -1, min(before, b - a - 1), n)
     for t in ts:
         yield t, tr.seen[t]
-    yield from _held(tr, ts[-1], 1, hold, n)
-    yield from _held(tr, ts[0], -1, hold, n)
+    yield from _held(tr, ts[-1], 1, after, n)
+    yield from _held(tr, ts[0], -1, before, n)
 
 
 def _held(tr: _Track, anchor: int, step: int, frames: int, n: int) -> Iterator[tuple[int, Box]]:
@@ -566,17 +618,81 @@ def frame_rate(info: ClipInfo) -> float:
     return float(info.rate) if info.rate else 30.0
 
 
+@dataclass
+class Searched:
+    """What the search pass found: per frame, the faces, whether the full (photo-grade) search
+    ran on it, and the camera's motion (frame pixels -> scene pixels, motion.CameraPath)."""
+
+    detections: list[list[Detection]]
+    searched: list[bool]
+    camera: list[Affine]
+    # per frame, what the full search scored below its thresholds (FAINT_RATIO): kept only
+    # where it persists (`track_found`)
+    faint: list[list[Detection]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.detections)
+
+
+class Glancer(Protocol):
+    """A detector that also offers a cheap look (`glance`) for the frames between full searches."""
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]: ...
+
+    def glance(self, rgb: np.ndarray) -> list[Detection]: ...
+
+
 def search(
     source: Path, info: ClipInfo, detector: Detector, progress: Progress | None = None,
     each: Callable[[av.VideoFrame, np.ndarray], None] | None = None,
-) -> list[list[Detection]]:
+) -> Searched:
     """The detector's finds in every frame, in order (`each` sees every frame too); refuses a
-    clip with no frame or fewer than its container announces."""
+    clip with no frame or fewer than its container announces.
+
+    A detector with a `glance` (Glancer) gets the full search only on some frames: the first,
+    every `FULL_EVERY_S`, any frame whose camera motion cannot be told (a cut), and any frame
+    where the glance sees a sure face that the last full search did not (someone walking in); the
+    frames between get the glance. The tracker carries what the full searches found through
+    the frames between them with the camera's motion (`track`). Other detectors search every
+    frame in full.
+    """
+    glance = getattr(detector, "glance", None)
+    split = getattr(detector, "detect_faint", None)
+    every = max(1, round(FULL_EVERY_S * frame_rate(info))) if glance is not None else 1
+    camera = motion.CameraPath()
     detections: list[list[Detection]] = []
+    faint: list[list[Detection]] = []
+    searched: list[bool] = []
+    known: list[Box] = []  # in scene pixels: what the last full search and the glances since saw
+    last_full = -every  # the first frame is searched in full
     for frame, rgb in frames(source, info.orientation):
         if each is not None:
             each(frame, rgb)
-        detections.append(detector.detect(rgb))
+        t = len(detections)
+        steady = camera.add(rgb)
+        full = glance is None or not steady or t - last_full >= every
+        found: list[Detection] = []
+        weak: list[Detection] = []
+        if not full:
+            assert glance is not None
+            found = glance(rgb)
+            seen = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
+            # only a sure face calls the full search: the glance's fainter finds are kept, and
+            # held back to the last full search, but each false alarm would cost a full search
+            full = any(d.score >= SURE_SCORE and not _near_any(box, known)
+                       for d, box in zip(found, seen, strict=True))
+            known += seen
+        if full:
+            if split is not None:
+                sure, weak = split(rgb, FAINT_RATIO)
+            else:
+                sure = detector.detect(rgb)
+            found = merge_detections(found + sure) if found else sure
+            known = [motion.map_box(camera.to_scene[t], _det_box(d)) for d in found]
+            last_full = t
+        detections.append(found)
+        faint.append(weak)
+        searched.append(full)
         if progress:
             progress("search", len(detections), info.frames)
     n = len(detections)
@@ -584,7 +700,38 @@ def search(
         raise LoadError("video.no_frames")
     if info.frames and n < info.frames:  # frames the container announces could not be read
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    return detections
+    return Searched(detections, searched, camera.to_scene, faint)
+
+
+def track_found(found: Searched, width: int, height: int, rate: float
+                ) -> tuple[list[list[Region]], int]:
+    """`track` on what `search` found: its faces, and its faint faces where they persist
+    (seen by FAINT_SIGHTINGS full searches on one track). Returns the regions per frame and
+    the number of faces followed."""
+    regions, faces = track(found.detections, width, height, rate, found.camera, found.searched)
+    if any(found.faint):
+        more, persistent = track(found.faint, width, height, rate, found.camera,
+                                 found.searched, min_sightings=FAINT_SIGHTINGS)
+        regions = [a + b for a, b in zip(regions, more, strict=True)]
+        faces += persistent
+    return regions, faces
+
+
+def _det_box(d: Detection) -> Box:
+    return (d.x, d.y, d.x + d.w, d.y + d.h)
+
+
+def _near_any(box: Box, others: list[Box]) -> bool:
+    """Whether `box` is a face already seen: it overlaps one of `others`, or its centre lies
+    within one size of one of theirs (a face that moved on its own since)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    for o in others:
+        if _iou(box, o) > 0.0:
+            return True
+        size = max(o[2] - o[0], o[3] - o[1], box[2] - box[0], box[3] - box[1])
+        if math.hypot(cx - (o[0] + o[2]) / 2, cy - (o[1] + o[3]) / 2) <= size:
+            return True
+    return False
 
 
 def process_clip(
@@ -599,9 +746,9 @@ def process_clip(
     """
     start = time.perf_counter()
     info = probe_writable(source, max_pixels)
-    detections = search(source, info, detector, progress)
-    n = len(detections)
-    regions, faces = track(detections, info.width, info.height, frame_rate(info))
+    found = search(source, info, detector, progress)
+    n = len(found)
+    regions, faces = track_found(found, info.width, info.height, frame_rate(info))
     write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
                overwrite=overwrite, check=check, progress=progress)
     seconds = time.perf_counter() - start

@@ -152,10 +152,10 @@ def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_P
             thumbs.append(thumbnail(rgb))
         stamps.append(frame.pts)
 
-    detections = video.search(source, info, detector, progress, each)
-    n = len(detections)
+    found = video.search(source, info, detector, progress, each)
+    n = len(found)
     rate = video.frame_rate(info)
-    regions, faces = video.track(detections, info.width, info.height, rate)
+    regions, faces = video.track_found(found, info.width, info.height, rate)
     # a frame can be found by seeking only where every frame has its own, rising time stamp
     rising = all(a is not None and b is not None and a < b for a, b in pairwise(stamps))
     return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumbs[0],

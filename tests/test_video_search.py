@@ -1,0 +1,239 @@
+"""The video search: full searches only on some frames, a glance between, camera motion.
+
+Clips are generated here: a textured scene the camera pans over (or cuts away from), with the
+astronaut's picture pasted into it. The fake detectors find that picture from the pixels
+(template matching), so which frames get the full search and which only the glance is decided
+by the code under test, and the face must still be destroyed in every frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from plant import face_box, face_image
+from test_video import decoded, face_brightness, use_detector
+
+from crowdveil import cli
+from crowdveil.detect.base import Detection
+from crowdveil.formats import motion, video
+
+W, H = 192, 128
+FACE = 56
+PAN = 3  # px per frame the camera moves right (the scene moves left in the frame)
+N = 48
+
+
+def texture(seed: int, w: int, h: int) -> np.ndarray:
+    """Smooth random blobs: corners for the optical flow that survive H.264."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 6 + 2, w // 6 + 2, 3), dtype=np.uint8)
+    return cv2.resize(small, (w + 12, h + 12), interpolation=cv2.INTER_CUBIC)[:h, :w]
+
+
+SCENE = texture(1, W + PAN * N + 8, H)
+OTHER = texture(2, W, H)
+
+
+def face_at(t: int, enters: int = 0) -> tuple[int, int] | None:
+    """Top-left of the pasted picture in frame t: fixed in the scene, so it moves with the pan."""
+    return (100 - PAN * t, 36) if t >= enters and 100 - PAN * t >= 0 else None
+
+
+def frame(t: int, enters: int = 0, cut: int | None = None) -> np.ndarray:
+    if cut is not None and t >= cut:
+        return OTHER.copy()
+    img = SCENE[:, PAN * t : PAN * t + W].copy()
+    pos = face_at(t, enters)
+    if pos is not None:
+        x, y = pos
+        img[y : y + FACE, x : x + FACE] = face_image(FACE)
+    return img
+
+
+def make_clip(path: Path, make: Callable[[int], np.ndarray], n: int = N) -> Path:
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30, options={"crf": "12"})
+        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
+        for t in range(n):
+            for p in s.encode(av.VideoFrame.from_ndarray(make(t), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def find_picture(rgb: np.ndarray) -> list[Detection]:
+    """The pasted astronaut's face where it is wholly in `rgb` (template matching)."""
+    scores = cv2.matchTemplate(rgb, face_image(FACE), cv2.TM_CCOEFF_NORMED)
+    _, best, _, (x, y) = cv2.minMaxLoc(scores)
+    if best < 0.8:
+        return []
+    fx, fy, fw, fh = face_box(FACE)
+    return [Detection(x + fx, y + fy, fw, fh, 0.9, "fake")]
+
+
+class Fake:
+    """Full search: finds the picture. Glance: finds it too only if `glance_sees`."""
+
+    name = "fake"
+
+    def __init__(self, glance_sees: bool) -> None:
+        self.glance_sees = glance_sees
+        self.full: list[np.ndarray] = []  # the frames the full search ran on
+        self.glances = 0
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        self.full.append(rgb)
+        return find_picture(rgb)
+
+    def glance(self, rgb: np.ndarray) -> list[Detection]:
+        self.glances += 1
+        return find_picture(rgb) if self.glance_sees else []
+
+
+def hidden_in_every_frame(clip: Path, out: Path, face: Callable[[int], tuple[int, int] | None]
+                          ) -> None:
+    before, after = decoded(clip), decoded(out)
+    assert len(after) == len(before)
+    fx, fy, fw, fh = face_box(FACE)
+    shown = []
+    for t, (src, dst) in enumerate(zip(before, after, strict=True)):
+        pos = face(t)
+        if pos is None or pos[0] + fx + fw > W:
+            continue
+        rect = (pos[0] + fx, pos[1] + fy, fw, fh)
+        assert face_brightness(src, rect) > 40, "the planted face must be there to destroy"
+        if face_brightness(dst, rect) >= 12:
+            shown.append(t)
+    assert shown == [], f"face shows in frames {shown}"
+
+
+def test_face_found_only_by_full_searches_is_destroyed_in_every_frame_of_a_pan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clip = make_clip(tmp_path / "pan.mp4", frame)
+    fake = Fake(glance_sees=False)
+    use_detector(monkeypatch, fake)
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    # the full search ran on some frames only: the rest were carried by the camera's motion
+    every = round(video.FULL_EVERY_S * 30)
+    assert len(fake.full) == -(-N // every) and fake.glances == N - len(fake.full)
+    hidden_in_every_frame(clip, tmp_path / "out" / "pan.mp4", face_at)
+
+
+def test_face_entering_between_full_searches_is_found_by_the_glance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    every = round(video.FULL_EVERY_S * 30)
+    enters = every + 2  # between two scheduled full searches
+    clip = make_clip(tmp_path / "enter.mp4", lambda t: frame(t, enters=enters), n=24)
+    fake = Fake(glance_sees=True)
+    use_detector(monkeypatch, fake)
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    # the glance saw a face no full search had: the full search ran on that very frame
+    assert any(find_picture(rgb) for rgb in fake.full[:3])
+    assert len(fake.full) == 1 + 1 + len(range(enters, 24, every))
+    hidden_in_every_frame(clip, tmp_path / "out" / "enter.mp4", lambda t: face_at(t, enters))
+
+
+def test_a_cut_gets_a_full_search_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a cut the camera's motion is unknown: that frame is searched in full, not glanced."""
+    cut = 3
+    clip = make_clip(tmp_path / "cut.mp4", lambda t: frame(t, cut=cut), n=12)
+    fake = Fake(glance_sees=False)
+    use_detector(monkeypatch, fake)
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    other = [rgb for rgb in fake.full if np.abs(rgb.astype(int) - OTHER).mean() < 25]
+    assert len(fake.full) - len(other) == 1  # frame 0 (a glance, not a search, until the cut)
+    assert len(other) == 2  # the cut at once, then FULL_EVERY_S later
+
+
+def test_detector_without_a_glance_searches_every_frame_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clip = make_clip(tmp_path / "pan.mp4", frame, n=12)
+    seen: list[int] = []
+
+    class Plain:
+        name = "plain"
+
+        def detect(self, rgb: np.ndarray) -> list[Detection]:
+            seen.append(1)
+            return find_picture(rgb)
+
+    use_detector(monkeypatch, Plain())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert len(seen) == 12
+
+
+@pytest.mark.parametrize("zoom,angle,shift", [(1.0, 0.0, (5.0, -3.0)), (1.06, 0.0, (2.0, 1.0)),
+                                              (0.95, 2.0, (-4.0, 0.0))])
+def test_camera_step_recovers_a_pan_zoom_and_roll(zoom: float, angle: float,
+                                                  shift: tuple[float, float]) -> None:
+    scene = texture(3, 640, 360)
+    m = cv2.getRotationMatrix2D((320, 180), angle, zoom)
+    m[:, 2] += shift
+    moved = cv2.warpAffine(scene, m, (640, 360), borderMode=cv2.BORDER_REFLECT)
+    path = motion.CameraPath()
+    assert path.add(scene) and path.add(moved)
+    # the point the camera moved to (320, 180) in the new frame lies at m^-1 of it in the first
+    want = motion.invert(m) @ np.array([100.0, 50.0, 1.0])
+    got = path.to_scene[1] @ np.array([100.0, 50.0, 1.0])
+    assert np.abs(got - want).max() < 1.0
+
+
+def test_camera_step_is_unknown_across_a_cut() -> None:
+    path = motion.CameraPath()
+    path.add(texture(4, 320, 240))
+    assert not path.add(texture(5, 320, 240))
+    assert path.known == [True, False]
+    assert np.array_equal(path.to_scene[1], path.to_scene[0])
+
+
+def test_tracker_holds_a_face_seen_by_one_full_search_until_the_next(
+) -> None:
+    """Seen once, at a full search, with a weak score: held until the neighbouring full
+    searches (which could have told whether it was still there), not only WEAK_HOLD_S."""
+    n = 19
+    dets: list[list[Detection]] = [[] for _ in range(n)]
+    dets[9] = [Detection(60, 40, 20, 20, 0.2, "t")]
+    searched = [t % 9 == 0 for t in range(n)]
+    regions, _ = video.track(dets, 160, 120, 30.0, None, searched)
+    assert all(regions[t] for t in range(1, 18)), [t for t in range(n) if not regions[t]]
+    plain, _ = video.track(dets, 160, 120, 30.0)
+    assert not plain[1] and not plain[17]  # every frame searched: the short weak hold
+
+
+def test_a_faint_face_is_destroyed_where_full_searches_keep_seeing_it() -> None:
+    """Scored below the threshold by every full search (a masked, hazy face): destroyed in
+    every frame; a faint box seen by one full search only (a false alarm) is not drawn."""
+    every = 6
+    n = every * (video.FAINT_SIGHTINGS + 1)
+    searched = [t % every == 0 for t in range(n)]
+    faint = [[Detection(60, 40, 20, 20, 0.1, "t")] if searched[t] else [] for t in range(n)]
+    for t in range(0, every * (video.FAINT_SIGHTINGS - 1), every):  # one sighting too few
+        faint[t].append(Detection(120, 80, 16, 16, 0.1, "t"))
+    found = video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
+    regions, faces = video.track_found(found, 160, 120, 30.0)
+    assert faces == 1
+    for t in range(n):
+        assert any(r.x <= 60 and r.x + r.w >= 80 and r.y <= 40 and r.y + r.h >= 60
+                   for r in regions[t]), t
+        assert not any(r.x > 100 for r in regions[t]), t
+
+
+def test_full_search_reports_faint_faces_only_below_its_thresholds() -> None:
+    """`detect_faint` keeps `detect`'s faces as they are and adds the faint ones apart."""
+    from crowdveil.detect.centerface import CenterFaceDetector
+
+    detector = CenterFaceDetector(threads=1)
+    scene = texture(6, 320, 240)
+    scene[60:124, 100:164] = face_image(64)
+    sure, faint = detector.detect_faint(scene, 0.5)
+    assert sure == detector.detect(scene)
+    assert sure and all(d.score < detector.coarse_threshold for d in faint)
