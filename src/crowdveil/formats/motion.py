@@ -8,10 +8,11 @@ searches, and held where it really is in the frames where it was lost.
 The motion between two frames is a similarity (scale, rotation, shift), measured in numpy alone
 (OpenCV is no longer a dependency, issue 12):
 
-1. the dominant shift, by phase correlation of the two whole small copies;
+1. the dominant shift, by phase correlation of the two small copies at half size;
 2. a grid of textured patches of the previous copy (flat or edge-only patches skipped: their
    match is ambiguous), each found in the current copy by normalised cross-correlation over a
-   small window around that shift, to a fraction of a pixel (parabola through the peak);
+   small window around that shift, then to a small fraction of a pixel by Lucas-Kanade steps
+   (a path adds up hundreds of steps: their errors must be tiny and unbiased);
 3. a similarity fitted to the patch matches with RANSAC (fixed seed: the same clip always gives
    the same path), refitted by least squares on the agreeing matches.
 
