@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from crowdveil.detect.zoom import dilate
 from crowdveil.redact import FILL_COLOUR, METHODS, redact, region_mask
 from crowdveil.regions import Region
 from tests import plant
@@ -91,7 +92,9 @@ def _analytic_ellipse(region: Region, height: int, width: int, growth: float = 0
     return ((cols - cx) / ax) ** 2 + ((rows - cy) / ay) ** 2 <= 1
 
 
-def test_the_ellipse_mask_covers_the_whole_analytic_ellipse_and_one_pixel_more_at_most() -> None:
+def test_the_ellipse_mask_covers_the_whole_analytic_ellipse_and_two_pixels_more_at_most() -> None:
+    # Two: one of growth, and one where rounding the centre half up (so that a taller region
+    # never starts lower) moves it a pixel from the scorer's half-to-even centre.
     rng = np.random.default_rng(11)
     for _ in range(300):
         w, h = (int(v) for v in rng.integers(1, 90, 2))
@@ -99,7 +102,10 @@ def test_the_ellipse_mask_covers_the_whole_analytic_ellipse_and_one_pixel_more_a
         region = Region(x, y, w, h, "ellipse", 1.0, "test")
         mask = region_mask(region, 140, 150)
         assert not (_analytic_ellipse(region, 140, 150) & ~mask).any()
-        assert not (mask & ~_analytic_ellipse(region, 140, 150, growth=1.0)).any()
+        # measured away from the picture's edges, where a dilation cannot see past the border
+        inside = Region(x + 30, y + 30, w, h, "ellipse", 1.0, "test")
+        near = dilate(dilate(_analytic_ellipse(inside, 200, 210, growth=1.0)))
+        assert not (region_mask(inside, 200, 210) & ~near).any()
 
 
 @pytest.mark.parametrize("method", METHODS)

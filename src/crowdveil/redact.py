@@ -12,6 +12,8 @@ tag keeps its pixels under alpha 0, and any viewer that drops the alpha shows th
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -35,20 +37,31 @@ _MARGIN = 3  # px around a region: its ellipse mask reaches at most 2 px past it
 _ELLIPSE_GROWTH = 1.0
 
 
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
 def region_mask(
     region: Region, height: int, width: int, left: int = 0, top: int = 0
 ) -> np.ndarray:
     """Boolean mask of the region, clipped to the height x width window whose top-left corner
     is image pixel (left, top); (0, 0) gives the whole image's mask."""
     if region.shape == "ellipse":
-        # centre and semi-axes rounded to whole pixels as the scorer's cv2.ellipse call has them
-        cx = round(region.x + region.w / 2) - left
-        cy = round(region.y + region.h / 2) - top
-        ax = max(1, round(region.w / 2)) + _ELLIPSE_GROWTH
-        ay = max(1, round(region.h / 2)) + _ELLIPSE_GROWTH
-        dy = ((np.arange(height) - cy) / ay) ** 2
-        dx = ((np.arange(width) - cx) / ax) ** 2
-        return dy[:, None] + dx[None, :] <= 1.0
+        # Centre and semi-axes rounded to whole pixels twice: half to even as the scorer's
+        # cv2.ellipse call has them (so every pixel it counts as hidden is), and half up,
+        # which puts the top of every region's ellipse 1 px above its box. Half to even alone
+        # moved the top of a taller (less sure) region's ellipse 2 px below a sure one's from
+        # the same box (h 17 against 15): the less sure face got the smaller head.
+        def ellipse(rounding: Callable[[float], int]) -> np.ndarray:
+            cx = rounding(region.x + region.w / 2) - left
+            cy = rounding(region.y + region.h / 2) - top
+            ax = max(1, rounding(region.w / 2)) + _ELLIPSE_GROWTH
+            ay = max(1, rounding(region.h / 2)) + _ELLIPSE_GROWTH
+            dy = ((np.arange(height) - cy) / ay) ** 2
+            dx = ((np.arange(width) - cx) / ax) ** 2
+            return dy[:, None] + dx[None, :] <= 1.0
+
+        return ellipse(round) | ellipse(_round_half_up)
     mask = np.zeros((height, width), dtype=bool)
     x0, y0 = max(0, region.x - left), max(0, region.y - top)
     mask[y0 : max(y0, region.y + region.h - top), x0 : max(x0, region.x + region.w - left)] = True
