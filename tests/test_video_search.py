@@ -8,6 +8,7 @@ by the code under test, and the face must still be destroyed in every frame.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from test_video import decoded, face_brightness, use_detector
 from crowdveil import cli, resample
 from crowdveil.detect.base import Detection
 from crowdveil.formats import motion, video
+from crowdveil.redact import redact
 
 W, H = 192, 128
 FACE = 56
@@ -287,3 +289,69 @@ def test_full_search_reports_faint_faces_only_below_its_thresholds() -> None:
     sure, faint = detector.detect_faint(scene, 0.5)
     assert sure == detector.detect(scene)
     assert sure and all(d.score < detector.coarse_threshold for d in faint)
+
+
+def test_a_still_face_entering_across_the_frames_edge_is_destroyed_before_it_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The camera pans slowly onto someone standing still: for over a second the face is cut
+    by the frame's edge and no detector finds it; once wholly inside it is found. It is
+    destroyed in the entry frames too (carried back at its place in the scene), not only
+    HOLD_S before its first sighting."""
+    pan, start, n = 1, 175, 48
+
+    def at(t: int) -> int:  # left of the pasted picture in frame t: still in the scene
+        return start - pan * t
+
+    def entering(t: int) -> np.ndarray:
+        img = SCENE[:, pan * t : pan * t + W].copy()
+        x = at(t)
+        img[36 : 36 + FACE, x : min(W, x + FACE)] = face_image(FACE)[:, : W - x]
+        return img
+
+    clip = make_clip(tmp_path / "edge.mp4", entering, n=n)
+
+    class Whole:  # finds the picture only once it is wholly in the frame, every frame
+        name = "whole"
+
+        def detect(self, rgb: np.ndarray) -> list[Detection]:
+            return find_picture(rgb)
+
+    use_detector(monkeypatch, Whole())
+    assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
+    before, after = decoded(clip), decoded(tmp_path / "out" / "edge.mp4")
+    fx, fy, fw, fh = face_box(FACE)
+    first = next(t for t in range(n) if at(t) + FACE <= W)
+    assert first > 2 * math.ceil(video.HOLD_S * 30)  # longer than any hold would cover
+    shown, entry = [], 0
+    for t in range(n):
+        x0 = at(t) + fx
+        visible = min(W, x0 + fw) - x0
+        if visible < 3:
+            continue
+        rect = (x0, 36 + fy, visible, fh)
+        assert face_brightness(before[t], rect) > 40, "the planted face must be there"
+        entry += t < first
+        if face_brightness(after[t], rect) >= 12:
+            shown.append(t)
+    assert entry > 20  # frames where the face was cut by the edge: these are what is tested
+    assert shown == [], f"face shows in frames {shown}"
+
+
+def test_a_faint_faces_region_runs_down_over_the_face_below_its_box() -> None:
+    """A faint face is a hazy or masked face whose box sits on the brow and hair: the face
+    runs on below it (on the benchmark clip, up to about one box height lower). Its region
+    covers such a face as the benchmark counts a face hidden: >= 80 % of its box filled."""
+    every, (x, y, w, h) = 6, (60, 10, 40, 40)
+    n = every * (video.FAINT_SIGHTINGS + 1)
+    searched = [t % every == 0 for t in range(n)]
+    faint = [[Detection(x, y, w, h, 0.05, "t")] if searched[t] else [] for t in range(n)]
+    found = video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
+    regions, _ = video.track_found(found, 160, 120, 30.0)
+    # the face: 0.8 of the box's size, its centre 0.9 box heights below the box's centre
+    side = round(0.8 * h)
+    fx, fy = round(x + w / 2 - side / 2), round(y + h / 2 + 0.9 * h - side / 2)
+    for t in range(n):
+        filled = redact(np.full((120, 160, 3), 255, np.uint8), regions[t], "fill")
+        hidden = (filled[fy : fy + side, fx : fx + side].max(axis=2) <= 24).mean()
+        assert hidden >= 0.8, (t, hidden)

@@ -40,7 +40,7 @@ from ..errors import (
     os_reason,
 )
 from ..redact import Method, redact
-from ..regions import SURE_SCORE, Region, clip_region, head_region
+from ..regions import SURE_SCORE, Region, clip_region, faint_geometry, head_geometry, head_region
 from ..reveal import Finding
 from ..write_clean import write_atomic_with
 from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, motion
@@ -69,6 +69,16 @@ FULL_EVERY_S = 0.2
 # Measured on the 1080p benchmark clip (benchmarks/video.py; README, Videos).
 FAINT_RATIO = 0.5
 FAINT_SIGHTINGS = 6
+# A face that keeps still in the scene (its track's centre moves less than STILL_SPEED of its
+# size per frame, all its sightings within STILL_SPREAD of its size) is where its track says
+# while the camera moves: it is carried, at its scene position, up to STILL_CARRY_S before its
+# first and after its last sighting, as long as the camera's motion is known (no cut). That
+# covers a face that the camera brings in across the frame's edge (cut by it, the detector
+# misses it) and takes out again: measured on the 1080p benchmark clip (benchmarks/video.py).
+STILL_CARRY_S = 2.0
+STILL_SPEED = 0.01
+STILL_SPREAD = 0.35
+CARRY_FAINT = True
 CRF = 18  # x264 quality: visually lossless for faces that are kept, small enough for sharing
 
 
@@ -294,7 +304,8 @@ def _moved(box: Box, dx: float, dy: float, grow: float) -> Box:
 
 def track(detections: list[list[Detection]], width: int, height: int, rate: float,
           camera: list[Affine] | None = None, searched: list[bool] | None = None,
-          min_sightings: int = 1) -> tuple[list[list[Region]], int]:
+          min_sightings: int = 1, faint: bool = False, steady: list[bool] | None = None,
+          ) -> tuple[list[list[Region]], int]:
     """Regions to destroy in every frame: each face's detections joined into a track, the
     track interpolated across frames where it was lost and held `HOLD_S` before and after.
 
@@ -307,10 +318,15 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
     there, where the camera's pan and zoom no longer move a face, and drawn back into each
     frame. `searched[t]` says which frames had the full search (the others only a glance, or
     nothing): every sighting is held at least up to the neighbouring full searches, which are
-    the frames that could have told whether the face was still there.
+    the frames that could have told whether the face was still there. `steady[t]` says whether
+    the camera's step into frame t is known (motion.CameraPath.known): a face that keeps still
+    in the scene is carried through the frames before and after its sightings, up to
+    STILL_CARRY_S, as far as the camera path goes unbroken. `faint`: the detections are faint
+    faces (the head drawn around them is taller and lower, regions.faint_geometry).
     """
     n = len(detections)
     hold = max(1, math.ceil(HOLD_S * rate))
+    carry = max(hold, math.ceil(STILL_CARRY_S * rate))
     weak_hold = min(hold, max(1, math.ceil(WEAK_HOLD_S * rate)))
     to_frame = [motion.invert(a) for a in camera] if camera is not None else None
     to_next, to_previous = _search_distances(searched, n)
@@ -319,7 +335,7 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
     for t, dets in enumerate(detections):
         boxes = []
         for d in dets:
-            region = head_region(d, width, height)
+            region = head_region(d, width, height, faint_geometry if faint else head_geometry)
             if region is not None:
                 box = _box(region)
                 boxes.append((motion.map_box(camera[t], box) if camera is not None else box, d))
@@ -353,7 +369,18 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
         ts = sorted(tr.seen)
         after = max(base, to_next[ts[-1]])
         before = max(base, to_previous[ts[0]])
-        for t, box in _track_boxes(tr, n, after, before):
+        still = camera is not None and steady is not None and _still(tr)
+        if still:
+            assert steady is not None
+            after = max(after, _unbroken(steady, ts[-1], 1, carry))
+            before = max(before, _unbroken(steady, ts[0], -1, carry))
+        where = _where(tr) if still else None
+        for t, box in _track_boxes(tr, n, after, before, still):
+            if where is not None:
+                # a still face is where it always is, whatever one sighting says (a face cut
+                # by the frame's edge is found as a smaller box, or not at all)
+                box = (min(box[0], where[0]), min(box[1], where[1]),
+                       max(box[2], where[2]), max(box[3], where[3]))
             if to_frame is not None:
                 box = motion.map_box(to_frame[t], box)
             r = _region(box, tr, width, height)
@@ -404,7 +431,46 @@ def _follows(tr: _Track, t: int, box: Box) -> float | None:
     return 1.0 - dist / reach if dist <= reach else None
 
 
-def _track_boxes(tr: _Track, n: int, after: int, before: int) -> Iterator[tuple[int, Box]]:
+def _still(tr: _Track) -> bool:
+    """Whether the track's face keeps still in the scene: seen STRONG_SIGHTINGS times or more,
+    its centre moving less than STILL_SPEED of its size per frame from its first sighting to
+    its last, and never further than STILL_SPREAD of its size from where it is on average."""
+    if len(tr.seen) < STRONG_SIGHTINGS:
+        return False
+    ts = sorted(tr.seen)
+    centres = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in (tr.seen[t] for t in ts)]
+    size = max(max(b[2] - b[0], b[3] - b[1]) for b in tr.seen.values())
+    first, last = centres[0], centres[-1]
+    if math.hypot(last[0] - first[0], last[1] - first[1]) > STILL_SPEED * size * (ts[-1] - ts[0]):
+        return False
+    mx = sum(c[0] for c in centres) / len(centres)
+    my = sum(c[1] for c in centres) / len(centres)
+    return all(math.hypot(x - mx, y - my) <= STILL_SPREAD * size for x, y in centres)
+
+
+def _where(tr: _Track) -> Box:
+    """Where a still track's face is in the scene: the median of its sightings' boxes."""
+    boxes = list(tr.seen.values())
+    return cast(Box, tuple(float(np.median([b[i] for b in boxes])) for i in range(4)))
+
+
+def _unbroken(steady: list[bool], anchor: int, step: int, frames: int) -> int:
+    """How many frames from `anchor` (step 1: forward) the camera's path goes on unbroken,
+    up to `frames`."""
+    k = 0
+    while k < frames:
+        t = anchor + step * (k + 1)
+        if not 0 <= t < len(steady):
+            break
+        # steady[t] is the step from t - 1 into t: going back, the step into the frame left
+        if not steady[t if step == 1 else t + 1]:
+            break
+        k += 1
+    return k
+
+
+def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = False,
+                 ) -> Iterator[tuple[int, Box]]:
     ts = sorted(tr.seen)
     for a, b in zip(ts, ts[1:], strict=False):
         ba, bb = tr.seen[a], tr.seen[b]
@@ -421,15 +487,17 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int) -> Iterator[tuple[
             yield from _held(tr, b, -1, min(before, b - a - 1), n)
     for t in ts:
         yield t, tr.seen[t]
-    yield from _held(tr, ts[-1], 1, after, n)
-    yield from _held(tr, ts[0], -1, before, n)
+    yield from _held(tr, ts[-1], 1, after, n, still)
+    yield from _held(tr, ts[0], -1, before, n, still)
 
 
-def _held(tr: _Track, anchor: int, step: int, frames: int, n: int) -> Iterator[tuple[int, Box]]:
-    """The track carried `frames` frames from its sighting at `anchor` (step 1: forward)."""
+def _held(tr: _Track, anchor: int, step: int, frames: int, n: int, still: bool = False,
+          ) -> Iterator[tuple[int, Box]]:
+    """The track carried `frames` frames from its sighting at `anchor` (step 1: forward); a
+    still face (`_still`) stays where it was seen, its jitter not taken for a speed."""
     ts = sorted(tr.seen)
     at_end = anchor == ts[-1] or step == 1
-    vx, vy = tr.velocity(at_end)
+    vx, vy = (0.0, 0.0) if still else tr.velocity(at_end)
     box = tr.seen[anchor]
     size = max(box[2] - box[0], box[3] - box[1])
     for k in range(1, frames + 1):
@@ -629,6 +697,9 @@ class Searched:
     # per frame, what the full search scored below its thresholds (FAINT_RATIO): kept only
     # where it persists (`track_found`)
     faint: list[list[Detection]] = field(default_factory=list)
+    # per frame, whether the camera's step into it is known (motion.CameraPath.known; empty:
+    # never, so no face is carried at its scene position)
+    steady: list[bool] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.detections)
@@ -700,7 +771,7 @@ def search(
         raise LoadError("video.no_frames")
     if info.frames and n < info.frames:  # frames the container announces could not be read
         raise LoadError("video.frames_missing", n=n, expected=info.frames)
-    return Searched(detections, searched, camera.to_scene, faint)
+    return Searched(detections, searched, camera.to_scene, faint, camera.known)
 
 
 def track_found(found: Searched, width: int, height: int, rate: float
@@ -708,10 +779,13 @@ def track_found(found: Searched, width: int, height: int, rate: float
     """`track` on what `search` found: its faces, and its faint faces where they persist
     (seen by FAINT_SIGHTINGS full searches on one track). Returns the regions per frame and
     the number of faces followed."""
-    regions, faces = track(found.detections, width, height, rate, found.camera, found.searched)
+    steady = found.steady or None
+    regions, faces = track(found.detections, width, height, rate, found.camera, found.searched,
+                           steady=steady)
     if any(found.faint):
         more, persistent = track(found.faint, width, height, rate, found.camera,
-                                 found.searched, min_sightings=FAINT_SIGHTINGS)
+                                 found.searched, min_sightings=FAINT_SIGHTINGS, faint=True,
+                                 steady=steady if CARRY_FAINT else None)
         regions = [a + b for a, b in zip(regions, more, strict=True)]
         faces += persistent
     return regions, faces
