@@ -39,6 +39,10 @@ MAX_PATCHES = 120  # matched at most (time grows with them)
 MIN_MATCH = 0.7  # normalised cross-correlation below this: the patch was not found
 HYPOTHESES = 256  # RANSAC draws of two matches
 SEED = 2026
+# Two frames (not blank) this close, in mean grey levels, show the same view: the camera did not
+# move. A still camera over a smooth scene (a wall, a sky, a generated clip) has too few textured
+# patches for a fit, and "unknown" would stop the tracker carrying its faces.
+SAME_VIEW = 0.5
 
 Affine = np.ndarray  # 2 x 3 float64: [x', y'] = A @ [x, y, 1]
 IDENTITY: Affine = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -246,6 +250,8 @@ def step(previous: np.ndarray, current: np.ndarray, factor: float) -> Affine | N
     now = current.astype(np.float32)
     if before.std() < 1.0 or now.std() < 1.0:  # a blank or black frame
         return None
+    if float(np.abs(before - now).mean()) <= SAME_VIEW:
+        return IDENTITY.copy()
     src, dst = _match(before, now, _dominant_shift(before, now))
     if len(src) < MIN_POINTS:
         return None
