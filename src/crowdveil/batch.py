@@ -179,13 +179,20 @@ def _already_done(job: Job, record: Record, digest: str) -> FileResult | None:
     bytes with these settings, and that the file is still exactly what was written.
 
     Anything short of that proof (a file we did not write, another photo's output under this
-    name, an output made with other settings or from a since-changed photo) is redone.
+    name, an output made with other settings or from a since-changed photo) is redone, except
+    an output the app wrote from these very bytes with regions the user reviewed: it may hide
+    faces the detector misses, so only --overwrite replaces it with an automatic one.
     """
     for path in _existing_outputs(job):
         fact = record.proof(path, digest, job.key)
         if fact is not None:
             return FileResult(display_path(job.source), output=display_path(path),
                               status="skipped", width=fact.width, height=fact.height)
+        fact = record.reviewed(path, digest)
+        if fact is not None:
+            return FileResult(display_path(job.source), output=display_path(path),
+                              status="skipped", width=fact.width, height=fact.height,
+                              note_messages=[msg("batch.reviewed", file=display_path(path))])
     if job.renamed:
         found = record.find(job.target_base.parent, digest, job.key)
         if found is not None:

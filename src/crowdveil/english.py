@@ -97,6 +97,8 @@ ENGLISH: dict[str, Entry] = {
     "pool.exit_code": "exit code {code}",
     "batch.no_such_file": "no such file",
     "batch.not_read": "{reason}: not cleaned, not copied",
+    "batch.reviewed": "its output {file} was reviewed in the app and is kept, not replaced "
+    "by an automatic one",
     "walk.link_to_folder": "link to a folder, not followed",
     "walk.link_outside": "link leads outside the input folder or nowhere, not followed",
     "walk.not_a_photo": "not a photo type crowdveil reads ({kind})",

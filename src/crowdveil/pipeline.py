@@ -163,12 +163,14 @@ def export(
     record: Record | None = None,
     key: str = "",
     replace_ours: bool = False,
+    reviewed: bool = False,
 ) -> FileResult:
     """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits).
 
     With a `record`, the output is recorded (its digest, the input's digest and `key`) before
     it appears, so a later run can prove what it is. `replace_ours`: an existing file at the
     target may be replaced if the record shows we wrote it (a stale output of ours).
+    `reviewed`: the app writes the regions the user reviewed (recorded as such).
     """
     stages = dict(analysis.stages)
     result = FileResult(
@@ -198,7 +200,7 @@ def export(
             verify_file(written, fmt, analysis.width, analysis.height)
         if record is not None:  # before the rename: an output never exists unrecorded
             record.add(target, digest_bytes(data), analysis.digest, key,
-                       analysis.width, analysis.height)
+                       analysis.width, analysis.height, reviewed=reviewed)
 
     with _timed(stages, "write"):
         write_atomic(data, target, overwrite=overwrite, check=check)
