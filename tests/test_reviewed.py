@@ -86,14 +86,21 @@ def test_overwrite_redoes_a_reviewed_photo_on_purpose(
     assert done.read_bytes() == before
 
 
-def test_a_reviewed_output_of_other_input_bytes_is_redone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_a_reviewed_output_of_other_input_bytes_is_kept_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     use_detector(monkeypatch, BoxDetector())
     src, out, done = reviewed_photo(tmp_path)
+    kept = done.read_bytes()
     changed = photo(5)
-    save(src, changed)  # another photo now: the user's regions were for the old one
-    assert cli.main([str(src.parent), "-o", str(out), "-j", "1", "-q"]) == 0
+    save(src, changed)  # edited since: the user's regions were drawn on the old version
+    report = tmp_path / "r.json"
+    assert cli.main([str(src.parent), "-o", str(out), "-j", "1", "--report", str(report)]) == 1
+    assert done.read_bytes() == kept  # not silently replaced by an automatic output
+    assert [r["status"] for r in rows(report)] == ["error"]
+    said = capsys.readouterr().err
+    assert "reviewed in the app" in said and "--overwrite" in said, said
+    assert cli.main([str(src.parent), "-o", str(out), "-j", "1", "-q", "--overwrite"]) == 0
     assert face_destroyed(done) and np.abs(rgb(done)[:30] - changed[:30].astype(int)).mean() < 6
 
 
@@ -153,6 +160,12 @@ def test_a_rerun_keeps_a_clip_the_user_reviewed_in_the_app(
                      "--report", str(report)]) == 0
     assert done.read_bytes() == kept  # the user's region still hides the patch
     assert [r["status"] for r in rows(report)] == ["skipped"]
+
+    gv.make_clip(clip, n=gv.N - 2)  # edited since: the user's regions were for the old one
+    again = tmp_path / "again.json"
+    assert cli.main([str(clip.parent), "-o", str(out), "-j", "1", "-q",
+                     "--report", str(again)]) == 1
+    assert done.read_bytes() == kept and [r["status"] for r in rows(again)] == ["error"]
 
     assert cli.main([str(clip.parent), "-o", str(out), "-j", "1", "-q", "--overwrite"]) == 0
     frames = gv.decoded(done)

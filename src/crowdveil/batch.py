@@ -19,7 +19,16 @@ from .errors import CrowdveilError, WriteError, internal_message
 from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
-from .pipeline import FileResult, Options, _same_file, analyse, display_path, error_row, export
+from .pipeline import (
+    FileResult,
+    Options,
+    _same_file,
+    analyse,
+    display_path,
+    error_row,
+    export,
+    refuse_reviewed,
+)
 from .pool import (  # noqa: F401
     BatchError,
     DetectorFactory,
@@ -215,7 +224,7 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
                 return done
         analysis = analyse(job.source, detector, options.max_pixels, data=data)
         return export(analysis, job.target_base, options, record=record, key=job.key,
-                      replace_ours=job.resume)
+                      replace_ours=job.resume, keep_reviewed=True)
     except CrowdveilError as exc:
         return error_row(job.source, exc.message)
     except MemoryError:
@@ -243,6 +252,7 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
     if not overwrite and os.path.lexists(target) and job.resume:
         if record is None or not record.wrote(target):
             raise WriteError("write.not_ours", file=display_path(target))
+        refuse_reviewed(record, target)
         overwrite = True
 
     def check(written: Path, width: int, height: int) -> None:

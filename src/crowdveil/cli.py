@@ -49,6 +49,7 @@ _HINTS = {
     "write.exists": "cli.hint.overwrite",
     "write.not_ours": "cli.hint.or_overwrite",
     "batch.reviewed": "cli.hint.overwrite",
+    "write.reviewed_other": "cli.hint.or_overwrite",
     "report.exists": "cli.hint.or_overwrite",
     "load.over_limit": "cli.hint.max_megapixels",
     "load.too_many_pixels": "cli.hint.max_megapixels",

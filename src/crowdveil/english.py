@@ -84,6 +84,8 @@ ENGLISH: dict[str, Entry] = {
     "write.replaces_input": "output would replace the input: {file}",
     "write.not_ours": "output {file} exists and is not a file crowdveil wrote (changed since, "
     "or from elsewhere): delete it",
+    "write.reviewed_other": "output {file} was reviewed in the app from other input bytes (the "
+    "file changed since, or another file had its name): kept; review it again in the app",
     "record.outside": "output lies outside its folder: {file}",
     "record.cannot_write": "cannot write the resume record in {folder}: {reason}",
     "record.not_plain": "the resume record is not a plain file: {file}",

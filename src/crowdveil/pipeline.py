@@ -164,6 +164,7 @@ def export(
     key: str = "",
     replace_ours: bool = False,
     reviewed: bool = False,
+    keep_reviewed: bool = False,
 ) -> FileResult:
     """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits).
 
@@ -171,6 +172,8 @@ def export(
     it appears, so a later run can prove what it is. `replace_ours`: an existing file at the
     target may be replaced if the record shows we wrote it (a stale output of ours).
     `reviewed`: the app writes the regions the user reviewed (recorded as such).
+    `keep_reviewed` (the command line): an output of ours that the app wrote from reviewed
+    regions is not replaced either (see `refuse_reviewed`).
     """
     stages = dict(analysis.stages)
     result = FileResult(
@@ -189,6 +192,8 @@ def export(
     if not overwrite and os.path.lexists(target) and replace_ours:
         if record is None or not record.wrote(target):
             raise WriteError("write.not_ours", file=display_path(target))
+        if keep_reviewed:
+            refuse_reviewed(record, target)
         overwrite = True
     with _timed(stages, "redact"):
         pixels = redact(analysis.image.pixels, clipped, options.method)
@@ -207,6 +212,18 @@ def export(
     stages["write"] -= stages.get("verify", 0.0)
     result.output = display_path(target)
     return result
+
+
+def refuse_reviewed(record: Record, target: Path) -> None:
+    """WriteError if `target` holds what the app wrote from regions the user reviewed.
+
+    The command line keeps such an output when it was made from the very input bytes it is
+    given (`batch._already_done`); reaching here, it was made from other bytes (the photo
+    changed since, or another file had this name). An automatic output in its place could
+    publish a face the user hid by hand, so it is kept and reported; --overwrite replaces it.
+    """
+    if record.holds_reviewed(target):
+        raise WriteError("write.reviewed_other", file=display_path(target))
 
 
 def _same_file(a: Path, b: Path) -> bool:

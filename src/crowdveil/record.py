@@ -300,6 +300,15 @@ class Record:
         current = file_digest(output)
         return next((f for f in matching if f.output_sha256 == current), None)
 
+    def holds_reviewed(self, output: Path) -> bool:
+        """True if the file now at `output` holds bytes the app wrote from reviewed regions,
+        from whichever input."""
+        name = self._name(output)
+        if name is None or os.path.islink(output):
+            return False
+        reviewed = {f.output_sha256 for f in self.facts() if f.output == name and f.reviewed}
+        return bool(reviewed) and file_digest(output) in reviewed
+
     def wrote(self, output: Path) -> bool:
         """True if the file now at `output` holds bytes we wrote there (ours to replace)."""
         name = self._name(output)
