@@ -19,7 +19,16 @@ from .errors import CrowdveilError, WriteError, internal_message
 from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
-from .pipeline import FileResult, Options, _same_file, analyse, display_path, error_row, export
+from .pipeline import (
+    FileResult,
+    Options,
+    _same_file,
+    analyse,
+    display_path,
+    error_row,
+    export,
+    refuse_reviewed,
+)
 from .pool import (  # noqa: F401
     BatchError,
     DetectorFactory,
@@ -179,13 +188,20 @@ def _already_done(job: Job, record: Record, digest: str) -> FileResult | None:
     bytes with these settings, and that the file is still exactly what was written.
 
     Anything short of that proof (a file we did not write, another photo's output under this
-    name, an output made with other settings or from a since-changed photo) is redone.
+    name, an output made with other settings or from a since-changed photo) is redone, except
+    an output the app wrote from these very bytes with regions the user reviewed: it may hide
+    faces the detector misses, so only --overwrite replaces it with an automatic one.
     """
     for path in _existing_outputs(job):
         fact = record.proof(path, digest, job.key)
         if fact is not None:
             return FileResult(display_path(job.source), output=display_path(path),
                               status="skipped", width=fact.width, height=fact.height)
+        fact = record.reviewed(path, digest)
+        if fact is not None:
+            return FileResult(display_path(job.source), output=display_path(path),
+                              status="skipped", width=fact.width, height=fact.height,
+                              note_messages=[msg("batch.reviewed", file=display_path(path))])
     if job.renamed:
         found = record.find(job.target_base.parent, digest, job.key)
         if found is not None:
@@ -208,7 +224,7 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
                 return done
         analysis = analyse(job.source, detector, options.max_pixels, data=data)
         return export(analysis, job.target_base, options, record=record, key=job.key,
-                      replace_ours=job.resume)
+                      replace_ours=job.resume, keep_reviewed=True)
     except CrowdveilError as exc:
         return error_row(job.source, exc.message)
     except MemoryError:
@@ -236,6 +252,7 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
     if not overwrite and os.path.lexists(target) and job.resume:
         if record is None or not record.wrote(target):
             raise WriteError("write.not_ours", file=display_path(target))
+        refuse_reviewed(record, target)
         overwrite = True
 
     def check(written: Path, width: int, height: int) -> None:

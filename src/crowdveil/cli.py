@@ -48,6 +48,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _HINTS = {
     "write.exists": "cli.hint.overwrite",
     "write.not_ours": "cli.hint.or_overwrite",
+    "batch.reviewed": "cli.hint.overwrite",
+    "write.reviewed_other": "cli.hint.or_overwrite",
     "report.exists": "cli.hint.or_overwrite",
     "load.over_limit": "cli.hint.max_megapixels",
     "load.too_many_pixels": "cli.hint.max_megapixels",
@@ -235,6 +237,10 @@ class _Progress:
         elif result.status == "skipped" and result.error_message is not None:
             self._say(text("cli.line.skipped", lang, file=result.input,
                            detail=say(result.error_message, lang)))
+        elif result.status == "skipped":  # why this one was kept (reviewed in the app)
+            for note in result.note_messages:
+                self._say(text("cli.line.skipped", lang, file=result.input,
+                               detail=say(note, lang)))
         elif result.status == "ok":
             for note in result.note_messages:
                 self._say(text("cli.line.note", lang, file=result.input,

@@ -84,6 +84,8 @@ ENGLISH: dict[str, Entry] = {
     "write.replaces_input": "output would replace the input: {file}",
     "write.not_ours": "output {file} exists and is not a file crowdveil wrote (changed since, "
     "or from elsewhere): delete it",
+    "write.reviewed_other": "output {file} was reviewed in the app from other input bytes (the "
+    "file changed since, or another file had its name): kept; review it again in the app",
     "record.outside": "output lies outside its folder: {file}",
     "record.cannot_write": "cannot write the resume record in {folder}: {reason}",
     "record.not_plain": "the resume record is not a plain file: {file}",
@@ -97,6 +99,8 @@ ENGLISH: dict[str, Entry] = {
     "pool.exit_code": "exit code {code}",
     "batch.no_such_file": "no such file",
     "batch.not_read": "{reason}: not cleaned, not copied",
+    "batch.reviewed": "its output {file} was reviewed in the app and is kept, not replaced "
+    "by an automatic one",
     "walk.link_to_folder": "link to a folder, not followed",
     "walk.link_outside": "link leads outside the input folder or nowhere, not followed",
     "walk.not_a_photo": "not a photo type crowdveil reads ({kind})",

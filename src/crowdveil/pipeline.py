@@ -163,12 +163,17 @@ def export(
     record: Record | None = None,
     key: str = "",
     replace_ours: bool = False,
+    reviewed: bool = False,
+    keep_reviewed: bool = False,
 ) -> FileResult:
     """Redact, write clean and verify; `regions` overrides the detected ones (GUI edits).
 
     With a `record`, the output is recorded (its digest, the input's digest and `key`) before
     it appears, so a later run can prove what it is. `replace_ours`: an existing file at the
     target may be replaced if the record shows we wrote it (a stale output of ours).
+    `reviewed`: the app writes the regions the user reviewed (recorded as such).
+    `keep_reviewed` (the command line): an output of ours that the app wrote from reviewed
+    regions is not replaced either (see `refuse_reviewed`).
     """
     stages = dict(analysis.stages)
     result = FileResult(
@@ -187,6 +192,8 @@ def export(
     if not overwrite and os.path.lexists(target) and replace_ours:
         if record is None or not record.wrote(target):
             raise WriteError("write.not_ours", file=display_path(target))
+        if keep_reviewed:
+            refuse_reviewed(record, target)
         overwrite = True
     with _timed(stages, "redact"):
         pixels = redact(analysis.image.pixels, clipped, options.method)
@@ -198,13 +205,25 @@ def export(
             verify_file(written, fmt, analysis.width, analysis.height)
         if record is not None:  # before the rename: an output never exists unrecorded
             record.add(target, digest_bytes(data), analysis.digest, key,
-                       analysis.width, analysis.height)
+                       analysis.width, analysis.height, reviewed=reviewed)
 
     with _timed(stages, "write"):
         write_atomic(data, target, overwrite=overwrite, check=check)
     stages["write"] -= stages.get("verify", 0.0)
     result.output = display_path(target)
     return result
+
+
+def refuse_reviewed(record: Record, target: Path) -> None:
+    """WriteError if `target` holds what the app wrote from regions the user reviewed.
+
+    The command line keeps such an output when it was made from the very input bytes it is
+    given (`batch._already_done`); reaching here, it was made from other bytes (the photo
+    changed since, or another file had this name). An automatic output in its place could
+    publish a face the user hid by hand, so it is kept and reported; --overwrite replaces it.
+    """
+    if record.holds_reviewed(target):
+        raise WriteError("write.reviewed_other", file=display_path(target))
 
 
 def _same_file(a: Path, b: Path) -> bool:

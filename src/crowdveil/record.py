@@ -155,6 +155,10 @@ class Fact:
     key: str
     width: int = 0
     height: int = 0
+    # written by the app from regions the user reviewed (maybe added by hand): the command
+    # line never replaces it with an automatic output unasked. Lines written before the field
+    # existed, and any value but true, read as not reviewed.
+    reviewed: bool = False
 
 
 def _parse(raw: bytes) -> list[Fact]:
@@ -166,7 +170,8 @@ def _parse(raw: bytes) -> list[Fact]:
                 continue
             facts.append(Fact(str(item["output"]), str(item["output_sha256"]),
                               str(item["input_tag"]), str(item["key"]),
-                              int(item.get("width", 0)), int(item.get("height", 0))))
+                              int(item.get("width", 0)), int(item.get("height", 0)),
+                              item.get("reviewed") is True))
         except (ValueError, TypeError, KeyError, AttributeError):
             continue
     return facts
@@ -234,14 +239,19 @@ class Record:
                 return seen.facts + _parse(tail)
 
     def add(self, output: Path, output_sha256: str, input_sha256: str, key: str,
-            width: int = 0, height: int = 0) -> None:
-        """Append one fact; raises WriteError if the record cannot be written safely."""
+            width: int = 0, height: int = 0, reviewed: bool = False) -> None:
+        """Append one fact; raises WriteError if the record cannot be written safely.
+
+        `reviewed`: the app wrote it from regions the user reviewed (see `Fact.reviewed`)."""
         name = self._name(output)
         if name is None:
             raise WriteError("record.outside", file=display_path(output))
-        line = json.dumps({"v": RECORD_VERSION, "output": name, "output_sha256": output_sha256,
-                           "input_tag": input_tag(input_sha256), "key": key,
-                           "width": width, "height": height}, separators=(",", ":"))
+        item: dict[str, object] = {
+            "v": RECORD_VERSION, "output": name, "output_sha256": output_sha256,
+            "input_tag": input_tag(input_sha256), "key": key, "width": width, "height": height}
+        if reviewed:  # only then: the command line's lines stay as they always were
+            item["reviewed"] = True
+        line = json.dumps(item, separators=(",", ":"))
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -275,6 +285,29 @@ class Record:
             return None
         current = file_digest(output)
         return next((f for f in matching if f.output_sha256 == current), None)
+
+    def reviewed(self, output: Path, input_sha256: str) -> Fact | None:
+        """The fact showing `output` is what the app wrote from these input bytes with the
+        regions the user reviewed, whatever its settings (still exactly those bytes)."""
+        name = self._name(output)
+        if name is None or os.path.islink(output):
+            return None
+        tag = input_tag(input_sha256)
+        matching = [f for f in self.facts() if f.output == name and f.reviewed and
+                    f.input_tag == tag]
+        if not matching:
+            return None
+        current = file_digest(output)
+        return next((f for f in matching if f.output_sha256 == current), None)
+
+    def holds_reviewed(self, output: Path) -> bool:
+        """True if the file now at `output` holds bytes the app wrote from reviewed regions,
+        from whichever input."""
+        name = self._name(output)
+        if name is None or os.path.islink(output):
+            return False
+        reviewed = {f.output_sha256 for f in self.facts() if f.output == name and f.reviewed}
+        return bool(reviewed) and file_digest(output) in reviewed
 
     def wrote(self, output: Path) -> bool:
         """True if the file now at `output` holds bytes we wrote there (ours to replace)."""

@@ -146,6 +146,8 @@ def _export(task: ExportTask) -> FileResult | Changed:
     options = Options(method=task.method, quality=task.quality,  # type: ignore[arg-type]
                       max_pixels=task.max_pixels, overwrite=task.overwrite)
     # replace_ours: a stale output this folder's record shows we wrote is written again;
-    # a file we did not write is only replaced when the user chose Replace (overwrite)
+    # a file we did not write is only replaced when the user chose Replace (overwrite);
+    # reviewed: a command-line rerun keeps these regions (the user's additions) unasked
     return export(analysis, task.target_base, options, regions=list(task.regions),
-                  record=Record(task.record_root), key=task.key, replace_ours=True)
+                  record=Record(task.record_root), key=task.key, replace_ours=True,
+                  reviewed=True)

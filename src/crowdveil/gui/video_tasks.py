@@ -231,7 +231,9 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
 
     def check(written: Path, width: int, height: int) -> None:
         # before the rename: an output never exists unrecorded
-        record.add(target, regular_file_digest(written), digest, task.key, width, height)
+        # reviewed: a command-line rerun keeps the user's regions unasked
+        record.add(target, regular_file_digest(written), digest, task.key, width, height,
+                   reviewed=True)
 
     regions = merged(task.regions, task.user_regions, info.width, info.height)
     n = write_clip(task.source, target, regions, method=task.method,  # type: ignore[arg-type]
