@@ -112,9 +112,16 @@ class ClipInfo:
     findings: list[Finding] = field(default_factory=list)
 
 
+def open_input(path: Path) -> av.container.InputContainer:
+    """The clip opened for reading, its tags decoded whatever bytes they hold (PyAV's errors
+    pass through: `_open` turns them into one line)."""
+    # a tag that is not UTF-8 (a hostile or broken clip) must not stop the reading
+    return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
 def _open(path: Path) -> av.container.InputContainer:
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return open_input(path)
     except av.FFmpegError as exc:
         raise LoadError("video.unreadable", detail=first_line(str(exc))) from exc
     except OSError as exc:

@@ -171,7 +171,7 @@ def frame_at(source: Path, index: int, pts: int | None = None) -> np.ndarray:
     info = video.probe(source)
     if pts is not None:
         with contextlib.suppress(av.FFmpegError), \
-                av.open(str(source), mode="r", metadata_errors="ignore") as container:
+                video.open_input(source) as container:
             stream = container.streams.video[0]
             container.seek(pts, backward=True, any_frame=False, stream=stream)
             for frame in container.decode(stream):
