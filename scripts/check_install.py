@@ -270,6 +270,7 @@ def check_python(version: str, wheel: Path, work: Path, *, tests: bool, measure:
         result.notes.append(" ".join(f"{k} {v}" for k, v in found.items()))
 
         result.notes.append(run_samples(venv, here))
+        result.notes.append(run_clip(venv, here))
         if tests:
             result.notes.append(run_tests(py, here, pytest_args))
         result.ok = True
@@ -317,6 +318,47 @@ def run_samples(venv: Path, here: Path) -> str:
     if problems:
         raise CheckFailed("samples: " + "; ".join(problems))
     return f"samples {len(photos)}/{len(photos)} cleaned, {regions} regions, {took:.0f} s"
+
+
+# A clip made with the venv's own PyAV: whichever release pip took on this Python must read
+# and write it (PyAV 19, taken on 3.12+, once broke every video while the photos passed).
+MAKE_CLIP = """
+import sys, av, numpy as np
+with av.open(sys.argv[1], "w") as c:
+    s = c.add_stream("libx264", rate=30)
+    s.width, s.height, s.pix_fmt = 128, 96, "yuv420p"
+    for t in range(30):
+        y, x = np.mgrid[0:96, 0:128]
+        rgb = np.stack([(x + 2 * t) % 256, y * 2, np.full_like(x, 90)], -1).astype(np.uint8)
+        for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+print(av.__version__)
+"""
+
+
+def run_clip(venv: Path, here: Path) -> str:
+    """A generated 1 s clip cleaned by ``crowdveil``: exit 0 and a report row with 30 frames."""
+    user = here / "clip"
+    user.mkdir()
+    env = clean_env(XDG_CONFIG_HOME=str(here / "config"))
+    made = run([str(venv / "bin" / "python"), "-c", MAKE_CLIP, "walk.mp4"], cwd=user, env=env,
+               timeout=300)
+    if made.returncode:
+        raise CheckFailed("making a test clip with PyAV failed:\n" + tail(made.stdout))
+    proc = run([str(venv / "bin" / "crowdveil"), "walk.mp4", "-o", "out", "--report", "r.json"],
+               cwd=user, env=env, timeout=600, log=here / "clip.log")
+    if proc.returncode:
+        raise CheckFailed(f"crowdveil on a clip exited {proc.returncode}:\n" + tail(proc.stdout))
+    try:
+        [row] = json.loads((user / "r.json").read_text(encoding="utf-8"))["files"]
+        frames = row["video"]["frames"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CheckFailed(f"clip: no readable report row: {exc}") from exc
+    if row.get("status") != "ok" or frames != 30:
+        raise CheckFailed(f"clip: status {row.get('status')}, {frames} frames of 30")
+    return f"clip cleaned (PyAV {made.stdout.strip().splitlines()[-1]}, 30 frames)"
 
 
 def run_tests(py: Path, here: Path, pytest_args: list[str]) -> str:
