@@ -35,21 +35,28 @@ class _Budget:
             raise ValueError("too many boxes")
 
 
+def box_header(f: BinaryIO, off: int, end: int) -> tuple[bytes, int, int]:
+    """(type, header length, size) of the ISO box at `off` in a parent ending at `end` (a size
+    of 1 means a 64-bit size follows; 0, to the parent's end); ValueError when it does not fit."""
+    f.seek(off)
+    size, kind = struct.unpack(">I4s", f.read(8))
+    header = 8
+    if size == 1:
+        size = struct.unpack(">Q", f.read(8))[0]
+        header = 16
+    elif size == 0:
+        size = end - off
+    if size < header or off + size > end:
+        raise ValueError("bad box")
+    return kind, header, size
+
+
 def _children(f: BinaryIO, start: int, end: int, budget: _Budget):  # noqa: ANN202
     """(type, body offset, body end) of each box in [start, end)."""
     off = start
     while off + 8 <= end:
         budget.spend()
-        f.seek(off)
-        size, kind = struct.unpack(">I4s", f.read(8))
-        header = 8
-        if size == 1:
-            size = struct.unpack(">Q", f.read(8))[0]
-            header = 16
-        elif size == 0:
-            size = end - off
-        if size < header or off + size > end:
-            raise ValueError("bad box")
+        kind, header, size = box_header(f, off, end)
         yield kind, off + header, off + size
         off += size
 

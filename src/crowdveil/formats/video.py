@@ -43,7 +43,7 @@ from ..redact import Method, redact
 from ..regions import SURE_SCORE, Region, clip_region, faint_geometry, head_geometry, head_region
 from ..reveal import Finding
 from ..write_clean import write_atomic_with
-from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, motion
+from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, iso, motion
 from .motion import Affine
 
 SUFFIXES = VIDEO_SUFFIXES
@@ -542,16 +542,11 @@ def _boxes(f, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:  # noqa
     """(type, offset, size) of every box in [start, end), descending into container boxes."""
     off = start
     while off + 8 <= end:
-        f.seek(off)
-        size, typ = struct.unpack(">I4s", f.read(8))
-        header = 8
-        if size == 1:
-            size = struct.unpack(">Q", f.read(8))[0]
-            header = 16
-        elif size == 0:
-            size = end - off
-        if size < header or off + size > end:
-            raise VerifyError("video.bad_box", box=typ.decode("latin-1"))
+        try:
+            typ, header, size = iso.box_header(f, off, end)
+        except ValueError:
+            f.seek(off + 4)
+            raise VerifyError("video.bad_box", box=f.read(4).decode("latin-1")) from None
         yield typ, off, size
         if typ in _CONTAINERS:
             yield from _boxes(f, off + header, off + size)
