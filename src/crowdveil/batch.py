@@ -27,7 +27,7 @@ from .pipeline import (
     display_path,
     error_row,
     export,
-    refuse_reviewed,
+    may_replace,
 )
 from .pool import (  # noqa: F401
     BatchError,
@@ -248,12 +248,8 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
     target = job.target_base.with_name(job.target_base.name + VIDEO_OUTPUT_SUFFIX)
     if _same_file(target, job.source):
         raise WriteError("write.replaces_input", file=display_path(target))
-    overwrite = options.overwrite
-    if not overwrite and os.path.lexists(target) and job.resume:
-        if record is None or not record.wrote(target):
-            raise WriteError("write.not_ours", file=display_path(target))
-        refuse_reviewed(record, target)
-        overwrite = True
+    overwrite = may_replace(target, record, overwrite=options.overwrite,
+                            replace_ours=job.resume, keep_reviewed=True)
 
     def check(written: Path, width: int, height: int) -> None:
         if record is not None:  # before the rename: an output never exists unrecorded

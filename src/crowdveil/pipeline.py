@@ -173,7 +173,7 @@ def export(
     target may be replaced if the record shows we wrote it (a stale output of ours).
     `reviewed`: the app writes the regions the user reviewed (recorded as such).
     `keep_reviewed` (the command line): an output of ours that the app wrote from reviewed
-    regions is not replaced either (see `refuse_reviewed`).
+    regions is not replaced either (see `may_replace`).
     """
     stages = dict(analysis.stages)
     result = FileResult(
@@ -188,13 +188,8 @@ def export(
     target = output_path(analysis, target_base)
     if _same_file(target, analysis.path):
         raise WriteError("write.replaces_input", file=display_path(target))
-    overwrite = options.overwrite
-    if not overwrite and os.path.lexists(target) and replace_ours:
-        if record is None or not record.wrote(target):
-            raise WriteError("write.not_ours", file=display_path(target))
-        if keep_reviewed:
-            refuse_reviewed(record, target)
-        overwrite = True
+    overwrite = may_replace(target, record, overwrite=options.overwrite,
+                            replace_ours=replace_ours, keep_reviewed=keep_reviewed)
     with _timed(stages, "redact"):
         pixels = redact(analysis.image.pixels, clipped, options.method)
     with _timed(stages, "encode"):
@@ -214,16 +209,26 @@ def export(
     return result
 
 
-def refuse_reviewed(record: Record, target: Path) -> None:
-    """WriteError if `target` holds what the app wrote from regions the user reviewed.
+def may_replace(target: Path, record: Record | None, *, overwrite: bool, replace_ours: bool,
+                keep_reviewed: bool = False) -> bool:
+    """Whether writing `target` may replace a file there (photos and clips decide alike).
 
-    The command line keeps such an output when it was made from the very input bytes it is
-    given (`batch._already_done`); reaching here, it was made from other bytes (the photo
-    changed since, or another file had this name). An automatic output in its place could
-    publish a face the user hid by hand, so it is kept and reported; --overwrite replaces it.
+    `overwrite` (the user asked) always may. Otherwise, with `replace_ours`, an existing file
+    may be replaced only if the record shows we wrote those bytes (a stale output of ours);
+    any other file is refused (WriteError). With `keep_reviewed` (the command line), an output
+    the app wrote from regions the user reviewed is refused too: an output from these very
+    input bytes was kept before this point (`batch._already_done`), so this one came from other
+    bytes (the photo changed since, or another file had this name), and an automatic output in
+    its place could publish a face the user hid by hand. --overwrite replaces it.
     """
-    if record.holds_reviewed(target):
+    if overwrite or not replace_ours or not os.path.lexists(target):
+        return overwrite
+    ours = record.holding(target) if record is not None else []
+    if not ours:
+        raise WriteError("write.not_ours", file=display_path(target))
+    if keep_reviewed and any(f.reviewed for f in ours):
         raise WriteError("write.reviewed_other", file=display_path(target))
+    return True
 
 
 def _same_file(a: Path, b: Path) -> bool:

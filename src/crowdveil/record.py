@@ -28,6 +28,7 @@ import secrets
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -273,49 +274,40 @@ class Record:
         finally:
             os.close(fd)
 
-    def proof(self, output: Path, input_sha256: str, key: str) -> Fact | None:
-        """The fact showing `output` is what we wrote from these input bytes with this key."""
+    def _holding(self, output: Path, want: Callable[[Fact], bool]) -> list[Fact]:
+        """The facts about `output` that `want` accepts and whose bytes are the file's now (the
+        file is hashed only when some fact is accepted)."""
         name = self._name(output)
         if name is None or os.path.islink(output):
-            return None
-        tag = input_tag(input_sha256)
-        matching = [f for f in self.facts() if f.output == name and
-                    f.input_tag == tag and f.key == key]
-        if not matching:
-            return None
+            return []
+        accepted = [f for f in self.facts() if f.output == name and want(f)]
+        if not accepted:
+            return []
         current = file_digest(output)
-        return next((f for f in matching if f.output_sha256 == current), None)
+        return [f for f in accepted if f.output_sha256 == current]
+
+    def proof(self, output: Path, input_sha256: str, key: str) -> Fact | None:
+        """The fact showing `output` is what we wrote from these input bytes with this key."""
+        tag = input_tag(input_sha256)
+        return next(iter(self._holding(output, lambda f: f.input_tag == tag and f.key == key)),
+                    None)
 
     def reviewed(self, output: Path, input_sha256: str) -> Fact | None:
         """The fact showing `output` is what the app wrote from these input bytes with the
         regions the user reviewed, whatever its settings (still exactly those bytes)."""
-        name = self._name(output)
-        if name is None or os.path.islink(output):
-            return None
         tag = input_tag(input_sha256)
-        matching = [f for f in self.facts() if f.output == name and f.reviewed and
-                    f.input_tag == tag]
-        if not matching:
-            return None
-        current = file_digest(output)
-        return next((f for f in matching if f.output_sha256 == current), None)
+        return next(iter(self._holding(output, lambda f: f.reviewed and f.input_tag == tag)),
+                    None)
 
-    def holds_reviewed(self, output: Path) -> bool:
-        """True if the file now at `output` holds bytes the app wrote from reviewed regions,
-        from whichever input."""
-        name = self._name(output)
-        if name is None or os.path.islink(output):
-            return False
-        reviewed = {f.output_sha256 for f in self.facts() if f.output == name and f.reviewed}
-        return bool(reviewed) and file_digest(output) in reviewed
+    def holding(self, output: Path) -> list[Fact]:
+        """Every fact whose bytes the file now at `output` holds: empty if we did not write it
+        (not ours to replace); a `reviewed` one among them: the app wrote it from regions the
+        user reviewed, from whichever input."""
+        return self._holding(output, lambda f: True)
 
     def wrote(self, output: Path) -> bool:
         """True if the file now at `output` holds bytes we wrote there (ours to replace)."""
-        name = self._name(output)
-        if name is None or os.path.islink(output):
-            return False
-        ours = {f.output_sha256 for f in self.facts() if f.output == name}
-        return bool(ours) and file_digest(output) in ours
+        return bool(self.holding(output))
 
     def find(self, folder: Path, input_sha256: str, key: str) -> tuple[Path, Fact] | None:
         """An existing output directly in `folder` proven to come from these bytes and key.
