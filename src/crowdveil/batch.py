@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .detect import Detector, DetectorSettings, build_detector
 from .errors import CrowdveilError, WriteError, internal_message
-from .formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+from .formats import CLIP_BYTES_PER_SECOND, VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
 from .load import read_input
 from .messages import msg
 from .pipeline import (
@@ -44,10 +44,10 @@ from .walk import walk_folder
 from .write_clean import SUFFIX, remove_stale_temps
 
 DEFAULT_TIMEOUT_S = 300.0  # per photo; a 120 MP photo in --paranoid mode takes well under this
-# A clip's timeout is DEFAULT_TIMEOUT_S per this many bytes of it (a 1080p phone clip holds
-# ~2 MB a second, 60 frames: 5 s a frame, far more than detection takes); decided from the
-# size so that planning never decodes a clip.
-VIDEO_BYTES_PER_TIMEOUT = 2 * 1024 * 1024
+# A clip's timeout is DEFAULT_TIMEOUT_S per second of it as its size tells (60 frames: 5 s a
+# frame, far more than detection takes); decided from the size so that planning never decodes
+# a clip.
+VIDEO_BYTES_PER_TIMEOUT = CLIP_BYTES_PER_SECOND
 OUTPUT_SUFFIXES = (*SUFFIX.values(), VIDEO_OUTPUT_SUFFIX)
 
 
@@ -134,8 +134,12 @@ def plan_sources(
 
 
 def _weight(source: Path) -> float:
-    if source.suffix.lower() not in VIDEO_SUFFIXES:
-        return 1.0
+    return clip_weight(source) if source.suffix.lower() in VIDEO_SUFFIXES else 1.0
+
+
+def clip_weight(source: Path) -> float:
+    """How many photos' time limits a clip gets (the command line and the app alike): a long
+    clip gets its length's time, not a photo's."""
     try:
         return max(1.0, source.stat().st_size / VIDEO_BYTES_PER_TIMEOUT)
     except OSError:

@@ -31,13 +31,14 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 from . import pool
+from .formats import CLIP_BYTES_PER_SECOND
 from .pipeline import FileResult
 from .pool import JobProgress
 
 DEFAULT_PHOTO_PIXELS = 12_000_000  # a phone's photo, until this run has cleaned one
 DEFAULT_FRAME_PIXELS = 1920 * 1080
-# a clip of unknown length: ~2 MB a second at 30 frames/s (as batch.VIDEO_BYTES_PER_TIMEOUT)
-BYTES_PER_FRAME = 2 * 1024 * 1024 // 30
+# a clip of unknown length, at 30 frames/s
+BYTES_PER_FRAME = CLIP_BYTES_PER_SECOND // 30
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 # Here, not in formats.video, so that walking a folder does not import the video library.
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".mkv"})
 VIDEO_OUTPUT_SUFFIX = ".mp4"
+# What a clip's size says of its length before it is opened: a 1080p phone clip holds ~2 MB a
+# second (the batch's time limit for a clip and the progress's guess of its frames use it).
+CLIP_BYTES_PER_SECOND = 2 * 1024 * 1024
 
 
 class ContainerError(ValueError):

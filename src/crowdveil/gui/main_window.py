@@ -69,7 +69,7 @@ from .review_view import ReviewView
 from .session import Session
 from .spans import span_of, with_span
 from .tasks import Checked, ExportTask
-from .video_tasks import UserRegion, VideoChecked, VideoExportTask, clip_weight
+from .video_tasks import UserRegion, VideoChecked, VideoExportTask
 
 PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker when shown
 Job = tuple[PhotoItem, ExportTask | VideoExportTask, Path]  # what, how, the file it writes
@@ -879,7 +879,7 @@ class MainWindow(QMainWindow):
                 spans = [UserRegion(r, *span_of(r, item.frames)) for r in item.regions]
                 video_task = VideoExportTask(
                     item.path, item.digest, job.target_base, item.frame_regions, spans,
-                    folder, key, method, self.max_pixels, weight=clip_weight(item.path))
+                    folder, key, method, self.max_pixels, weight=batch.clip_weight(item.path))
                 jobs.append((item, video_task, job.target_base.with_name(
                     job.target_base.name + VIDEO_OUTPUT_SUFFIX)))
                 continue

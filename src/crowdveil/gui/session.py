@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from ..batch import clip_weight
 from ..messages import msg
 from ..pipeline import FileResult, error_row
 from ..write_clean import remove_stale_temps
@@ -25,7 +26,6 @@ from .video_tasks import (
     VideoExportTask,
     VideoFrame,
     VideoFrameTask,
-    clip_weight,
 )
 
 CHANGED = msg("app.changed")

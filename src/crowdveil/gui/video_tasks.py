@@ -22,7 +22,6 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..batch import VIDEO_BYTES_PER_TIMEOUT
 from ..detect import Detector
 from ..errors import CrowdveilError, LoadError, WriteError, display_path
 from ..formats import VIDEO_OUTPUT_SUFFIX, video
@@ -79,14 +78,6 @@ class VideoExportTask:
     max_pixels: int = DEFAULT_MAX_PIXELS
     overwrite: bool = False
     weight: float = 1.0
-
-
-def clip_weight(source: Path) -> float:
-    """As the command line weighs a clip: a long clip gets its length's time, not a photo's."""
-    try:
-        return max(1.0, source.stat().st_size / VIDEO_BYTES_PER_TIMEOUT)
-    except OSError:
-        return 1.0
 
 
 @dataclass
