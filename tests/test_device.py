@@ -196,3 +196,38 @@ def test_the_app_takes_the_same_device_and_precision() -> None:
     args = parse_args(["--device", "gpu", "--precision", "int8"])
     assert (args.device, args.precision) == ("gpu", "int8")
     assert (parse_args([]).device, parse_args([]).precision) == ("auto", "auto")
+
+
+def test_the_app_with_gpu_and_none_says_so_once_and_opens_no_window(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the window opened and every photo failed in its worker, one error each."""
+    pytest.importorskip("PySide6", reason="the app's extra (PySide6) is not installed")
+    from crowdveil.gui import app
+
+    monkeypatch.setattr(runtime, "available_providers", lambda: [runtime.CPU])
+
+    def no_window(*_a: object, **_k: object) -> None:
+        raise AssertionError("a window was built for an impossible --device gpu")
+
+    monkeypatch.setattr(app, "build_window", no_window)
+    assert app.main(["--device", "gpu", "--lang", "en"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("crowdveil: error: no GPU works here"), err
+
+
+def test_the_app_with_gpu_gives_its_workers_the_device_found(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("PySide6", reason="the app's extra (PySide6) is not installed")
+    from crowdveil.gui import app
+
+    real = runtime.open_session
+
+    def fake_open(model, options, device, probe, **kw):
+        return real(model, options, device, probe, available=[CUDA, runtime.CPU],
+                    factory=_factory({}))
+
+    monkeypatch.setattr(runtime, "open_session", fake_open)
+    settings = app.gpu_settings(app.parse_args(["--device", "gpu"]))
+    assert settings.device == CUDA  # the workers open CUDA first, not "gpu" again

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QApplication
 
 from .. import __version__
 from ..batch import DEFAULT_TIMEOUT_S
-from ..cli import _argparse_words, _requested_language
-from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings
+from ..cli import _argparse_words, _error_line, _requested_language
+from ..detect import DEFAULT_THRESHOLD, Detector, DetectorSettings, resolve_device
 from ..detect.int8 import PRECISIONS
-from ..detect.runtime import DEVICES
+from ..detect.runtime import DEVICES, DeviceError
 from ..messages import text
 from . import language
 from .main_window import MainWindow
@@ -55,14 +55,26 @@ def _parser(lang: str) -> argparse.ArgumentParser:
     return parser
 
 
-def build_window(argv: list[str], detector_factory: Callable[[], Detector] | None = None
-                 ) -> MainWindow:
+def settings_from(args: argparse.Namespace) -> DetectorSettings:
+    return DetectorSettings(args.threshold, args.paranoid, device=args.device,
+                            precision=args.precision)
+
+
+def gpu_settings(args: argparse.Namespace) -> DetectorSettings:
+    """`--device gpu`: the accelerator found once, here, before any window (as the command line
+    does), so the workers open their sessions on it instead of each failing photo after photo.
+    Raises DeviceError when none works."""
+    return resolve_device(settings_from(args)).settings
+
+
+def build_window(argv: list[str], detector_factory: Callable[[], Detector] | None = None,
+                 settings: DetectorSettings | None = None) -> MainWindow:
     """The main window with the command-line paths already queued (needs a QApplication).
 
     `detector_factory` (tests) runs the work in this process instead of worker processes."""
     args = parse_args(argv)
-    settings = DetectorSettings(args.threshold, args.paranoid, device=args.device,
-                                precision=args.precision)
+    if settings is None:
+        settings = settings_from(args)
     window = MainWindow(detector_factory, settings=settings, timeout=args.timeout or None)
     if args.paths:
         window.add_paths([p.expanduser() for p in args.paths])
@@ -94,6 +106,13 @@ def _smoke_test(app: QApplication, window: MainWindow) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)  # before Qt starts: --help and a bad option need no display
+    settings = None
+    if args.device == "gpu":
+        try:
+            settings = gpu_settings(args)
+        except DeviceError as exc:  # asked for the impossible: say so, as the command line does
+            print(_error_line(language.choose(args.lang), exc.message), file=sys.stderr)
+            return 2
     # Crisp on fractional-scaling screens (125 %, 150 %): no rounding of the scale factor.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -103,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("crowdveil")
     app.setApplicationVersion(__version__)
     language.install(language.choose(args.lang))
-    window = build_window(argv)
+    window = build_window(argv, settings=settings)
     window.show()
     if args.smoke_test:
         return _smoke_test(app, window)
