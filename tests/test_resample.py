@@ -164,3 +164,32 @@ def test_bad_requests_are_refused() -> None:
         resample.linear(img, 0, 5)
     with pytest.raises(TypeError):
         resample.linear(img.astype(np.float32), 20, 20)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_doubling_gives_the_same_bytes_as_the_general_path(channels: int) -> None:
+    # The zoom windows' 2x has its own quicker path; it must not move a single level.
+    rng = np.random.default_rng(7)
+    for h, w in [(1, 1), (1, 5), (4, 1), (2, 3), (17, 31), (60, 84), (97, 120)]:
+        img = rng.integers(0, 256, (h, w, channels), dtype=np.uint8)
+        for pic in (img, np.where(img > 127, 255, 0).astype(np.uint8)):
+            assert np.array_equal(resample.linear(pic, 2 * w, 2 * h),
+                                  resample._linear_general(pic, 2 * w, 2 * h))
+            assert np.array_equal(resample._linear_double(pic),
+                                  resample._linear_general(pic, 2 * w, 2 * h))
+
+
+@pytest.mark.parametrize("taps", [2, 4, 8, 16, 32])
+def test_power_of_two_cells_sum_in_integers_to_the_same_floats(taps: int) -> None:
+    # Columns averaged in whole cells of 2 ** k pixels are summed in integers: the same
+    # float32 values as adding the weighted pixels one after another (OpenCV's order).
+    rng = np.random.default_rng(taps)
+    part = rng.integers(0, 256, (7, taps * 9, 3), dtype=np.uint8)
+    part[0] = 255
+    index = np.arange(9)[:, None] * taps + np.arange(taps)[None, :]
+    weight = np.full((9, taps), 1 / taps, np.float32)
+    expected = np.zeros((7, 9, 3), np.float32)
+    for t in range(taps):
+        expected += part[:, index[:, t]].astype(np.float32) * weight[0, 0]
+    got = resample._across(part, index, weight)
+    assert got.dtype == np.float32 and np.array_equal(got, expected)

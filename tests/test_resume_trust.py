@@ -332,3 +332,27 @@ def test_a_renamed_batch_is_written_in_an_order_unrelated_to_the_camera_sequence
     in_sequence = tuple(sorted(p.name for p in src.iterdir()))
     # three shuffles of 40 photos all equal to camera order: about one chance in 10^142
     assert in_sequence not in orders
+
+
+def test_each_photo_s_bytes_are_hashed_once_and_recorded_as_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The resume check's digest of the input is the one recorded (a 12 MP photo's bytes were
+    # hashed twice per run); a rerun must still prove the output from it.
+    src = save(tmp_path / "in" / "a.jpg", photo(1))
+    data = src.read_bytes()
+    hashed: list[bytes] = []
+
+    def counting(blob: bytes) -> str:
+        hashed.append(blob)
+        return hashlib.sha256(blob).hexdigest()
+
+    monkeypatch.setattr(batch, "digest_bytes", counting)
+    monkeypatch.setattr(pipeline, "digest_bytes", counting)
+    out = tmp_path / "out"
+    assert crowdveil(src, "-o", out) == 0
+    assert sum(blob == data for blob in hashed) == 1
+    assert face_destroyed(out / "a.jpg")
+    assert crowdveil(src, "-o", out, "--report", tmp_path / "r.json") == 0
+    rows = json.loads((tmp_path / "r.json").read_text())["files"]
+    assert [r["status"] for r in rows] == ["skipped"]

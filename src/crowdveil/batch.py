@@ -222,11 +222,13 @@ def process_job(job: Job, detector: Detector, options: Options) -> FileResult:
             return process_video_job(job, detector, options)
         data = read_input(job.source, options.max_pixels)
         record = Record(job.record_root) if job.record_root is not None else None
+        digest = None
         if record is not None and job.resume and not options.overwrite:
-            done = _already_done(job, record, digest_bytes(data))
+            digest = digest_bytes(data)  # the resume check's, reused for the record
+            done = _already_done(job, record, digest)
             if done is not None:
                 return done
-        analysis = analyse(job.source, detector, options.max_pixels, data=data)
+        analysis = analyse(job.source, detector, options.max_pixels, data=data, digest=digest)
         return export(analysis, job.target_base, options, record=record, key=job.key,
                       replace_ours=job.resume, keep_reviewed=True)
     except CrowdveilError as exc:

@@ -154,8 +154,9 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
             im.load()
             notes: list[Message] = []
             _note_other_images(im, notes)
-            upright = ImageOps.exif_transpose(im)
-            srgb = _to_srgb(upright, notes)
+            # In place: an upright photo is not copied (a 12 MP one is 36 MB of pixels)
+            ImageOps.exif_transpose(im, in_place=True)
+            srgb = _to_srgb(im, notes)
             pixels = _to_8bit_array(srgb)
             if not im.info.get("icc_profile"):  # a profile, when there is one, has been applied
                 pixels = colour.nclx_to_srgb(pixels, im.info.get("nclx_profile"), notes)

@@ -131,11 +131,12 @@ def inspect_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[rev
 
 def analyse(
     path: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_PIXELS,
-    data: bytes | None = None,
+    data: bytes | None = None, digest: str | None = None,
 ) -> Analysis:
     """Load and detect: the regions that would be destroyed, in upright output pixels.
 
-    `data`: the file's bytes when the caller has read them already (they are what is decoded).
+    `data`: the file's bytes when the caller has read them already (they are what is decoded);
+    `digest`: their SHA-256 when the caller has it already (`digest_bytes(data)`).
     """
     stages: Stages = {}
     with _timed(stages, "decode"):
@@ -147,7 +148,9 @@ def analyse(
     with _timed(stages, "detect"):
         detections = detector.detect(np.ascontiguousarray(image.pixels[..., :3]))
     regions = regions_from_detections(detections, w, h)
-    return Analysis(path, image, regions, findings, stages, digest=digest_bytes(data))
+    if digest is None:
+        digest = digest_bytes(data)
+    return Analysis(path, image, regions, findings, stages, digest=digest)
 
 
 def output_path(analysis: Analysis, target_base: Path) -> Path:

@@ -94,19 +94,17 @@ def _paint(rgb: np.ndarray, region: Region, method: Method, rng: np.random.Gener
     if x1 <= x0 or y1 <= y0:
         return
     mask = region_mask(region, y1 - y0, x1 - x0, x0, y0)
-    patch = rgb[y0:y1, x0:x1, :3].astype(np.float32)
-    if method == "fill":
-        new = np.empty_like(patch)
-        new[:] = FILL_COLOUR
+    view = rgb[y0:y1, x0:x1]
+    if method == "fill":  # one colour: no float copy of the patch (a crowd has ~1,000 faces)
+        view[..., :3][mask] = FILL_COLOUR
     else:
+        patch = rgb[y0:y1, x0:x1, :3].astype(np.float32)
         if method == "mosaic":
             new = _coarse(patch, MOSAIC_CELLS, smooth=False)
         else:
             new = _coarse(patch, BLUR_CELLS, smooth=True)
-        new = new + _noise(new.shape, rng)
-    new = np.clip(new, 0, 255).astype(np.uint8)
-    view = rgb[y0:y1, x0:x1]
-    view[..., :3][mask] = new[mask]
+        new = np.clip(new + _noise(new.shape, rng), 0, 255).astype(np.uint8)
+        view[..., :3][mask] = new[mask]
     if rgb.shape[2] == 4:
         view[..., 3][mask] = 255  # no transparent hole where a face was
 

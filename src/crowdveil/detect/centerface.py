@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import CrowdveilError
 from .base import Detection
-from .merge import merge_detections
+from .merge import Neighbours, merge_detections
 from .onnx_shapes import with_symbolic_dims
 from .scales import Pass, plan_passes, resize
 from .tiling import area_tiles
@@ -108,14 +108,17 @@ def nms(boxes: np.ndarray, iou: float) -> np.ndarray:
     x1, y1 = x0 + b[:, 2], y0 + b[:, 3]
     area = b[:, 2] * b[:, 3]
     alive = np.ones(len(b), dtype=bool)
+    near = Neighbours(x0, x1)  # only boxes that can overlap (the zoom pass has thousands)
     keep = []
     for i in range(len(b)):
         if not alive[i]:
             continue
         keep.append(i)
-        rest = np.nonzero(alive[i + 1:])[0] + i + 1
+        rest = near.of(i)
+        rest = rest[rest > i]
+        rest = rest[alive[rest]]
         if rest.size == 0:
-            break
+            continue
         iw = np.clip(np.minimum(x1[i], x1[rest]) - np.maximum(x0[i], x0[rest]), 0, None)
         ih = np.clip(np.minimum(y1[i], y1[rest]) - np.maximum(y0[i], y0[rest]), 0, None)
         inter = iw * ih
