@@ -350,15 +350,15 @@ def test_the_pixel_limit_holds_for_every_frame(tmp_path: Path, monkeypatch: pyte
 def test_interrupted_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clip = make_clip(tmp_path / "c.mp4", n=30)
     calls = {"n": 0}
-    real = video.redact
+    real = video.redacted_frame
 
-    def redact_then_ctrl_c(*args: object, **kwargs: object) -> np.ndarray:
+    def redact_then_ctrl_c(*args: object, **kwargs: object) -> av.VideoFrame:
         calls["n"] += 1
         if calls["n"] == 15:
             raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(video, "redact", redact_then_ctrl_c)
+    monkeypatch.setattr(video, "redacted_frame", redact_then_ctrl_c)
     use_detector(monkeypatch, TruthDetector())
     assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 130
     assert calls["n"] == 15  # stopped half-way through writing

@@ -83,14 +83,30 @@ def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     return rng.normal(0.0, NOISE_SIGMA, size=shape)
 
 
+def _window(region: Region, height: int, width: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the region's neighbourhood in a height x width picture (empty when
+    the region lies outside it). A whole-picture mask per face cost ~1 s on a 12 MP crowd
+    photo; the margin holds the whole ellipse mask: same pixels as a whole-picture mask."""
+    x0, y0 = max(0, region.x - _MARGIN), max(0, region.y - _MARGIN)
+    x1 = min(width, region.x + region.w + _MARGIN)
+    y1 = min(height, region.y + region.h + _MARGIN)
+    return x0, y0, x1, y1
+
+
+def regions_mask(regions: list[Region], height: int, width: int) -> np.ndarray:
+    """Boolean height x width mask of every pixel that `redact` destroys for `regions`."""
+    mask = np.zeros((height, width), dtype=bool)
+    for region in regions:
+        x0, y0, x1, y1 = _window(region, height, width)
+        if x1 > x0 and y1 > y0:
+            mask[y0:y1, x0:x1] |= region_mask(region, y1 - y0, x1 - x0, x0, y0)
+    return mask
+
+
 def _paint(rgb: np.ndarray, region: Region, method: Method, rng: np.random.Generator) -> None:
     h, w = rgb.shape[:2]
-    # The region's neighbourhood only (a whole-picture mask per face cost ~1 s on a 12 MP
-    # crowd photo); the margin holds the whole ellipse mask: same pixels as a whole-picture
-    # mask. The mosaic's and blur's cells cover that neighbourhood.
-    x0, y0 = max(0, region.x - _MARGIN), max(0, region.y - _MARGIN)
-    x1 = min(w, region.x + region.w + _MARGIN)
-    y1 = min(h, region.y + region.h + _MARGIN)
+    # the mosaic's and blur's cells cover the region's neighbourhood
+    x0, y0, x1, y1 = _window(region, h, w)
     if x1 <= x0 or y1 <= y0:
         return
     mask = region_mask(region, y1 - y0, x1 - x0, x0, y0)
