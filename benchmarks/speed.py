@@ -102,6 +102,7 @@ def worker(config_path: str) -> None:
         if m.name == "centerface":
             # run_pass/detect_zoom since the zoom pass; a --before checkout has detect_pass
             one_pass = "run_pass" if hasattr(m, "run_pass") else "detect_pass"
+            # *_: the faint-face ratio both take since the video tracker (detect_faint)
             _timed_method(m, one_pass, parts, lambda rgb, scale, *_: f"centerface {scale:g}x")
             if hasattr(m, "detect_zoom"):
                 _timed_method(m, "detect_zoom", parts, lambda rgb, heat, *_: "centerface zoom")

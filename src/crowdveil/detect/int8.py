@@ -10,7 +10,10 @@ one within HEAT_BOUND; otherwise fp32, with a note.
 
 `auto` is fp32 for now (AUTO_INT8): on this project's dev set and 12 MP mosaics the int8 model
 is 1.6x faster per photo but hid two more 20-40 px faces than fp32 in each, and recall comes
-first (benchmarks/RESULTS.md). `int8` asks for it; `fp32` never uses it.
+first (benchmarks/RESULTS.md). Other calibrations, an fp32 layer or a lower int8 threshold
+moved which faces at the threshold are lost but never matched fp32 on both sets within the
+over-redaction budget (RESULTS.md, "int8 calibration"). `int8` asks for it; `fp32` never
+uses it.
 """
 
 from __future__ import annotations
