@@ -496,7 +496,8 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
         box = tr.seen[t]
         if 0 < i < len(ts) - 1:
             # one sighting's box can be smaller than the face or off it (the glance's coarse
-            # look, a box on the eyes only): it also gets what its neighbours put there
+            # look, a box on the eyes only): it also gets what its neighbours put there.
+            # Costs 0.3-0.6 points of frame area away from faces on the benchmark's clips
             a, b = ts[i - 1], ts[i + 1]
             f = (t - a) / (b - a)
             ba, bb = tr.seen[a], tr.seen[b]
