@@ -1,12 +1,15 @@
 """Video benchmark (issue 14): crowdveil against deface 1.5 on clips built from the dev photos.
 
     .venv/bin/python benchmarks/video.py [--seconds 5] [--sizes 720 1080] [--no-deface]
+        [--seeds 0 1 2] [--reuse-clips] [--results FILE.json]
 
 Each clip is a camera moving over a mosaic of the dev set's annotated photos (../shared/data/
 facemask): a pan across it while the zoom breathes between 1x and 1.35x, 30 fps, H.264, with
 a sound track and phone-like metadata planted (QuickTime Keys: ISO 6709 GPS, make, model,
 creation date). The ground truth is every annotated face box carried through the camera's
-crop and scale, per frame, with a face id.
+crop and scale, per frame, with a face id. `--seeds`: 0 is the table's clip of each size (the
+mosaic shuffled with the height as seed, the pan left to right, top to bottom); any other seed
+shuffles the photos with it and picks the pan's direction, for clips no setting was tuned on.
 
 Both tools fill faces black (crowdveil --method fill, deface --replacewith solid), so a face
 counts as hidden in a frame when >= 80 % of its box is black in the output (the shared
@@ -78,16 +81,38 @@ def mosaic(cell_h: int, cols: int, rows: int, seed: int) -> tuple[np.ndarray, li
     return canvas, [f for f in faces if f[1] + f[3] <= width]
 
 
-def camera(t: float, canvas: np.ndarray, out_w: int, out_h: int) -> tuple[float, float, float]:
-    """(x, y, scale) of the crop at time t in [0, 1]: a diagonal pan, the zoom breathing."""
+def camera(t: float, canvas: np.ndarray, out_w: int, out_h: int,
+           flip: tuple[bool, bool] = (False, False)) -> tuple[float, float, float]:
+    """(x, y, scale) of the crop at time t in [0, 1]: a diagonal pan, the zoom breathing.
+
+    `flip` reverses the pan's horizontal / vertical direction (right to left, bottom to top).
+    """
     zoom = 1.0 + 0.35 * (0.5 - 0.5 * np.cos(2 * np.pi * t * 1.5))
     cw, ch = out_w / zoom, out_h / zoom
     h, w = canvas.shape[:2]
-    return (w - cw) * t, (h - ch) * (0.5 - 0.5 * np.cos(np.pi * t)), zoom
+    px = 1.0 - t if flip[0] else t
+    py = 0.5 - 0.5 * np.cos(np.pi * t)
+    py = 1.0 - py if flip[1] else py
+    return (w - cw) * px, (h - ch) * py, zoom
 
 
-def build_clip(path: Path, out_w: int, out_h: int, seconds: float) -> dict:
-    canvas, faces = mosaic(cell_h=out_h // 2, cols=6, rows=3, seed=out_h)
+def clip_name(out_h: int, seed: int | None) -> str:
+    """The table's clips (seed = height) keep their old names; other seeds are named by seed."""
+    return f"video-{out_h}p" if seed in (None, 0, out_h) else f"video-{out_h}p-s{seed}"
+
+
+def build_clip(path: Path, out_w: int, out_h: int, seconds: float,
+               seed: int | None = None) -> dict:
+    """Build the clip; `seed` (default: the height, the table's clips) picks the mosaic's photo
+    order and, for any other seed, the pan's direction, so held-out clips are not the ones every
+    setting was tuned on."""
+    seed = out_h if seed in (None, 0) else seed
+    canvas, faces = mosaic(cell_h=out_h // 2, cols=6, rows=3, seed=seed)
+    flip = (False, False)
+    if seed != out_h:
+        # its own stream, so the photo order above stays what the seed alone gives
+        rng = np.random.default_rng([seed, 1])
+        flip = (bool(rng.integers(2)), bool(rng.integers(2)))
     n = round(seconds * RATE)
     truth: list[list[tuple]] = []
     with av.open(str(path), "w", options={"movflags": "use_metadata_tags"}) as c:
@@ -96,7 +121,7 @@ def build_clip(path: Path, out_w: int, out_h: int, seconds: float) -> dict:
         v.width, v.height, v.pix_fmt = out_w, out_h, "yuv420p"
         a = c.add_stream("aac", rate=48000)
         for i in range(n):
-            x, y, z = camera(i / max(1, n - 1), canvas, out_w, out_h)
+            x, y, z = camera(i / max(1, n - 1), canvas, out_w, out_h, flip)
             m = np.float32([[z, 0, -x * z], [0, z, -y * z]])
             frame = cv2.warpAffine(canvas, m, (out_w, out_h), flags=cv2.INTER_LINEAR)
             boxes = []
@@ -121,7 +146,7 @@ def build_clip(path: Path, out_w: int, out_h: int, seconds: float) -> dict:
                 c.mux(p)
         for p in a.encode():
             c.mux(p)
-    return {"frames": n, "truth": truth}
+    return {"frames": n, "truth": truth, "seed": seed, "flip": list(flip)}
 
 
 def facts(path: Path) -> dict:
@@ -137,6 +162,7 @@ def facts(path: Path) -> dict:
 
 def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
     shown: dict[str, list[int]] = {}
+    where: dict[str, list[list]] = {}  # per shown face: [frame, x, y, w, h, share covered]
     sizes: dict[str, float] = {}
     hit = total = 0
     over = area = 0
@@ -164,12 +190,15 @@ def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
                 side = min(w, h)
                 if side < 10:
                     continue
-                hidden = black[y0:y1, x0:x1].mean() >= COVER
+                cover = float(black[y0:y1, x0:x1].mean())
+                hidden = cover >= COVER
                 total += 1
                 hit += hidden
                 sizes[fid] = max(sizes.get(fid, 0.0), side)
                 if not hidden:
                     shown.setdefault(fid, []).append(t)
+                    where.setdefault(fid, []).append(
+                        [t, round(x), round(y), round(w), round(h), round(cover, 2)])
     longest = 0
     for ts in shown.values():
         run = best = 1
@@ -181,7 +210,8 @@ def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
     return {"recall_10px": hit / max(1, total), "face_frames": total,
             "faces": len(sizes), "faces_20px": sum(1 for s in sizes.values() if s >= 20),
             "exposed_20px": len(exposed), "longest_shown_run": longest,
-            "area_away_from_faces": over / max(1, area)}
+            "area_away_from_faces": over / max(1, area),
+            "shown_20px": {f: where[f] for f in exposed}}
 
 
 def run_crowdveil(clip: Path, out: Path) -> float:
@@ -219,43 +249,57 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--sizes", type=int, nargs="+", default=[720, 1080])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+                    help="mosaic/photo order/pan seeds; 0 (the default) is the table's clip of "
+                         "each size (seed = its height, pan as before)")
     ap.add_argument("--no-deface", action="store_true")
+    ap.add_argument("--reuse-clips", action="store_true",
+                    help="keep clips already built with their truth (same seconds assumed)")
+    ap.add_argument("--results", type=Path, default=WORK / "video-results.json")
     args = ap.parse_args()
     if not (DEV / "annotations.json").is_file():
         print(f"needs the dev set at {DEV}", file=sys.stderr)
         return 2
     WORK.mkdir(parents=True, exist_ok=True)
     rows = []
-    for h in args.sizes:
+    for h, seed in [(h, s) for s in args.seeds for h in args.sizes]:
         w = h * 16 // 9
-        clip = WORK / f"video-{h}p.mov"
-        built = build_clip(clip, w, h, args.seconds)
-        (WORK / f"video-{h}p-truth.json").write_text(json.dumps(built["truth"]))
+        stem = clip_name(h, seed)
+        clip = WORK / f"{stem}.mov"
+        truth_file = WORK / f"{stem}-truth.json"
+        if args.reuse_clips and clip.is_file() and truth_file.is_file():
+            built = json.loads(truth_file.read_text())
+        else:
+            built = build_clip(clip, w, h, args.seconds, seed)
+            truth_file.write_text(json.dumps(built))
         before = facts(clip)
-        tools = [("crowdveil", run_crowdveil, WORK / f"video-{h}p-crowdveil")]
+        tools = [("crowdveil", run_crowdveil, WORK / f"{stem}-crowdveil")]
         if not args.no_deface:
-            tools.append(("deface 1.5", run_deface, WORK / f"video-{h}p-deface" / "out.mp4"))
+            tools.append(("deface 1.5", run_deface, WORK / f"{stem}-deface" / "out.mp4"))
         for name, fn, out in tools:
             seconds = fn(clip, out)
-            written = out / f"video-{h}p.mp4" if out.suffix != ".mp4" else out
+            written = out / f"{stem}.mp4" if out.suffix != ".mp4" else out
             after = facts(written)
-            row = {"clip": f"{w}x{h}", "tool": name, **score(clip, written, built["truth"]),
+            row = {"clip": f"{w}x{h}", "seed": built["seed"], "tool": name,
+                   **score(clip, written, built["truth"]),
                    "fps": built["frames"] / seconds, "seconds": seconds,
                    "kept": {k: before[k] == after[k] for k in ("size", "frames", "rate")}
                    | {"duration": abs(before["duration"] - after["duration"]) < 1e-3},
                    "audio_left": after["audio"], "tags_left": after["tags"]}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
-    (WORK / "video-results.json").write_text(json.dumps(rows, indent=1))
-    print("| clip | tool | recall >=10 px | faces >=20 px shown | longest run shown (frames) "
-          "| fps | area filled away from faces | size/frames/rate/duration kept | sound left "
+    args.results.write_text(json.dumps(rows, indent=1))
+    print("| clip | seed | tool | recall >=10 px | faces >=20 px shown "
+          "| longest run shown (frames) | fps | area filled away from faces "
+          "| size/frames/rate/duration kept | sound left "
           "| tags left |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         kept = "/".join("yes" if r["kept"][k] else "NO"
                         for k in ("size", "frames", "rate", "duration"))
-        print(f"| {r['clip']} | {r['tool']} | {r['recall_10px']:.4f} | {r['exposed_20px']} of "
-              f"{r['faces_20px']} | {r['longest_shown_run']} | {r['fps']:.2f} | "
+        print(f"| {r['clip']} | {r['seed']} | {r['tool']} | {r['recall_10px']:.4f} | "
+              f"{r['exposed_20px']} of {r['faces_20px']} | {r['longest_shown_run']} | "
+              f"{r['fps']:.2f} | "
               f"{100 * r['area_away_from_faces']:.1f} % | {kept} | "
               f"{'yes' if r['audio_left'] else 'no'} | {', '.join(r['tags_left']) or 'none'} |")
     return 0

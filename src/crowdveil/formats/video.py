@@ -556,8 +556,19 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
         if b in tr.loose:  # a join by distance may be two faces: each one held too
             yield from _held(tr, a, 1, min(after, b - a - 1), n)
             yield from _held(tr, b, -1, min(before, b - a - 1), n)
-    for t in ts:
-        yield t, tr.seen[t]
+    for i, t in enumerate(ts):
+        box = tr.seen[t]
+        if 0 < i < len(ts) - 1:
+            # one sighting's box can be smaller than the face or off it (the glance's coarse
+            # look, a box on the eyes only): it also gets what its neighbours put there.
+            # Costs 0.3-0.6 points of frame area away from faces on the benchmark's clips
+            a, b = ts[i - 1], ts[i + 1]
+            f = (t - a) / (b - a)
+            ba, bb = tr.seen[a], tr.seen[b]
+            between = [pa + f * (pb - pa) for pa, pb in zip(ba, bb, strict=True)]
+            box = (min(box[0], between[0]), min(box[1], between[1]),
+                   max(box[2], between[2]), max(box[3], between[3]))
+        yield t, box
     yield from _held(tr, ts[-1], 1, after, n, still)
     yield from _held(tr, ts[0], -1, before, n, still)
 
