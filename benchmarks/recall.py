@@ -1,6 +1,7 @@
 """Recall benchmark: crowdveil vs deface 1.5 on an annotated folder and on ~12 MP mosaics.
 
-    python benchmarks/recall.py [--data DIR] [--limit N] [--mosaics N] [--jobs N]
+    python benchmarks/recall.py [--data DIR] [--limit N] [--mosaics N] [--mosaic-start K]
+                                [--jobs N]
                                 [--detector default|centerface|blazeface] [--paranoid]
                                 [--threshold T] [--no-deface]
 
@@ -222,9 +223,13 @@ def print_table(title: str, rows: list[tuple[str, dict, float]]) -> None:
 # ~12 MP mosaics
 
 
-def build_mosaics(data: Path, truth: dict, count: int) -> tuple[list[Path], dict]:
+def build_mosaics(data: Path, truth: dict, count: int,
+                  start: int = 0) -> tuple[list[Path], dict]:
     """10 x 10 mosaics of dev pictures (4000 x 3000), plus 3 x 3 and 2 x 2 ones whose pictures
-    are enlarged so their faces reach 100-500 px: the big faces of a close-up crowd."""
+    are enlarged so their faces reach 100-500 px: the big faces of a close-up crowd.
+
+    start: the first mosaic's number. Mosaics start.. are exactly the ones a run from 0 would
+    have built at those numbers, so a held-out test set can skip the mosaics already looked at."""
     from PIL import Image
 
     out_dir = WORK / "mosaics"
@@ -232,8 +237,8 @@ def build_mosaics(data: Path, truth: dict, count: int) -> tuple[list[Path], dict
     names = sorted(truth)
     layouts = [10, 3, 2]  # cells per side, cycled
     paths, boxes = [], {}
-    used = 0
-    for k in range(count):
+    used = sum(layouts[k % len(layouts)] ** 2 for k in range(start))
+    for k in range(start, start + count):
         per_side = layouts[k % len(layouts)]
         cell_w, cell_h = 4000 // per_side, 3000 // per_side
         canvas = Image.new("RGB", (4000, 3000), (90, 90, 90))
@@ -303,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=SHARED / "data" / "facemask")
     p.add_argument("--limit", type=int, default=0, help="only the first N pictures (0: all)")
     p.add_argument("--mosaics", type=int, default=6, help="~12 MP mosaics to build and score")
+    p.add_argument("--mosaic-start", type=int, default=0, metavar="K",
+                   help="number the mosaics from K (skip the first K layouts: held-out mosaics)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--detector", choices=["default", "centerface", "blazeface", "yunet",
                                           "default+yunet", "gated"],
@@ -363,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.mosaics:
         m_paths, m_truth = build_mosaics(args.data, {n: truth[n] for n in sorted(truth)},
-                                         args.mosaics)
+                                         args.mosaics, args.mosaic_start)
         m_report, m_seconds = run_crowdveil(m_paths, args)
         if args.tag:
             (WORK / f"{args.tag}-mosaic-report.json").write_text(json.dumps(m_report))
