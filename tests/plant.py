@@ -18,7 +18,9 @@ import io
 import struct
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 
+import av
 import numpy as np
 import piexif
 from PIL import Image, ImageCms, ImageFilter
@@ -767,3 +769,26 @@ def _self_check() -> None:
 
 if __name__ == "__main__":
     _self_check()
+
+
+def encode_clip(path: Path, frames: Iterable[np.ndarray], *, rate: int = 30,
+               options: dict[str, str] | None = None, metadata: dict[str, str] | None = None,
+               display_matrix: list[int] | None = None) -> Path:
+    """An H.264 clip (yuv420p) of `frames` (RGB arrays, all one size): the container's
+    `metadata` planted, the stream's display matrix set when given."""
+    frames = iter(frames)
+    first = next(frames)
+    with av.open(str(path), "w") as c:
+        if metadata:
+            c.metadata.update(metadata)
+        s = c.add_stream("libx264", rate=rate, options=options or {})
+        s.height, s.width = first.shape[:2]
+        s.pix_fmt = "yuv420p"
+        if display_matrix is not None:
+            s.set_display_matrix(display_matrix)
+        for rgb in (first, *frames):
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path

@@ -44,6 +44,7 @@ from crowdveil.pipeline import FileResult, Options  # noqa: E402
 from crowdveil.pool import JobProgress  # noqa: E402
 from crowdveil.regions import Region  # noqa: E402
 from crowdveil.write_clean import TEMP_PREFIX  # noqa: E402
+from tests.plant import encode_clip  # noqa: E402
 
 W, H, N = 160, 120, 30
 FACE = (40, 30, 32, 32)  # x, y, w, h of the planted "face" (a textured square)
@@ -62,15 +63,7 @@ def scene(t: int) -> np.ndarray:
 
 
 def make_clip(path: Path, n: int = N) -> Path:
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        for t in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(scene(t), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+    return encode_clip(path, (scene(t) for t in range(n)))
 
 
 class SquareDetector:
@@ -367,16 +360,8 @@ def test_a_clip_reports_its_frames_while_checked_and_exported(qtbot, window, cli
 
 def test_the_panel_says_what_a_clip_reveals_and_that_its_faces_will_be_destroyed(
         qtbot, window, tmp_path: Path) -> None:
-    path = tmp_path / "gps.mp4"
-    with av.open(str(path), "w") as c:
-        c.metadata.update({"location": "+48.8584+002.2945/", "title": "CVMarchTitle"})
-        s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        for t in range(10):
-            for p in s.encode(av.VideoFrame.from_ndarray(scene(t), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+    path = encode_clip(tmp_path / "gps.mp4", (scene(t) for t in range(10)),
+                      metadata={"location": "+48.8584+002.2945/", "title": "CVMarchTitle"})
     window.add_paths([path])
     qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
     lines = " | ".join(window.panel.lines())

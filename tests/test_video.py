@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import av
 import numpy as np
 import pytest
-from plant import face_box, face_image
+from plant import encode_clip, face_box, face_image
 
 from crowdveil import batch, cli
 from crowdveil.detect import DetectorSettings
@@ -666,16 +666,7 @@ def _matrix(a: int, b: int, c: int, d: int) -> list[int]:
 
 
 def _matrix_clip(path: Path, matrix: list[int], n: int = 6) -> Path:
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        s.set_display_matrix(matrix)
-        for t in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(scene(t, None), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+    return encode_clip(path, (scene(t, None) for t in range(n)), display_matrix=matrix)
 
 
 @pytest.mark.parametrize("name,matrix,red,green", [

@@ -12,10 +12,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from plant import face_box, face_image
+from plant import encode_clip, face_box, face_image
 from test_video import decoded, face_brightness, use_detector
 
 from crowdveil import cli, resample
@@ -90,15 +89,7 @@ def frame(t: int, enters: int = 0, cut: int | None = None) -> np.ndarray:
 
 
 def make_clip(path: Path, make: Callable[[int], np.ndarray], n: int = N) -> Path:
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=30, options={"crf": "12"})
-        s.width, s.height, s.pix_fmt = W, H, "yuv420p"
-        for t in range(n):
-            for p in s.encode(av.VideoFrame.from_ndarray(make(t), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+    return encode_clip(path, (make(t) for t in range(n)), options={"crf": "12"})
 
 
 def find_picture(rgb: np.ndarray) -> list[Detection]:
