@@ -40,7 +40,7 @@ from ..errors import (
     first_line,
     os_reason,
 )
-from ..redact import Method, redact, regions_mask
+from ..redact import FILL_COLOUR, Method, redact, regions_mask
 from ..regions import SURE_SCORE, Region, clip_region, faint_geometry, head_geometry, head_region
 from ..reveal import Finding
 from ..write_clean import write_atomic_with
@@ -226,8 +226,16 @@ def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
     return rows[:, : plane.width]
 
 
-# Black in the limited-range YUV the encoder is given: what RGB (0, 0, 0) converts to
-FILL_YUV = (16, 128, 128)
+def _limited_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """An RGB colour in BT.601 limited-range YUV, as the encoder's RGB input was converted."""
+    r, g, b = rgb
+    return (round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255),
+            round(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255),
+            round(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255))
+
+
+# the photos' fill colour, so a clip's faces are filled as a photo's are
+FILL_YUV = _limited_yuv(FILL_COLOUR)
 
 
 def redacted_frame(frame: av.VideoFrame, orientation: Orientation, regions: list[Region],
