@@ -13,7 +13,6 @@ was asked for and keeps that one.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -27,7 +26,7 @@ from ..errors import CrowdveilError, LoadError, WriteError, display_path
 from ..formats import VIDEO_OUTPUT_SUFFIX, video
 from ..load import DEFAULT_MAX_PIXELS
 from ..messages import msg
-from ..pipeline import FileResult, error_row
+from ..pipeline import FileResult, _same_file, error_row, may_replace
 from ..pool import StageClock
 from ..record import Record, regular_file_digest
 from ..redact import Method
@@ -211,14 +210,12 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
     if digest != task.digest:
         return VideoChanged(task.source)
     target = task.target_base.with_name(task.target_base.name + VIDEO_OUTPUT_SUFFIX)
-    with contextlib.suppress(OSError):
-        if target.exists() and os.path.samefile(target, task.source):
-            raise WriteError("write.replaces_input", file=display_path(target))
+    if _same_file(target, task.source):
+        raise WriteError("write.replaces_input", file=display_path(target))
     info = video.probe_writable(task.source, task.max_pixels)
     record = Record(task.record_root)
-    overwrite = task.overwrite
-    if not overwrite and os.path.lexists(target) and record.wrote(target):
-        overwrite = True  # a stale output of ours is written again, as photos are
+    # a stale output of ours is written again, as the app's photos are
+    overwrite = may_replace(target, record, overwrite=task.overwrite, replace_ours=True)
 
     def check(written: Path, width: int, height: int) -> None:
         # before the rename: an output never exists unrecorded
