@@ -136,6 +136,31 @@ def test_a_changed_clip_is_refused(clip: Path) -> None:
     assert not (clip.parent.parent / "out" / "march.mp4").exists()
 
 
+def test_an_export_replaces_its_own_stale_clip_but_never_someone_elses(clip: Path) -> None:
+    checked = check_clip(clip, SquareDetector())
+    out = clip.parent.parent / "out"
+    out.mkdir()
+    target = out / "march.mp4"
+    target.write_bytes(b"someone's own film")
+
+    def export() -> FileResult:
+        task = VideoExportTask(clip, checked.digest, out / "march", checked.regions, [], out,
+                               "key")
+        result = tasks.run_task(task, SquareDetector(), Options())
+        assert isinstance(result, FileResult)
+        return result
+
+    refused = export()
+    assert refused.error_message is not None, refused
+    assert refused.error_message.code == "write.not_ours", refused
+    assert target.read_bytes() == b"someone's own film"
+    target.unlink()
+    assert export().error is None
+    ours = target.read_bytes()
+    target.write_bytes(ours)  # the same bytes: ours by the record, written again
+    assert export().error is None and len(decoded(target)) == N
+
+
 def test_a_user_region_is_destroyed_in_exactly_its_frames(clip: Path) -> None:
     checked = check_clip(clip, SquareDetector())
     first, last = 10, 19
