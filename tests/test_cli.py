@@ -119,6 +119,29 @@ def test_max_megapixels_option_refuses_larger_images(
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_each_decode_keeps_its_own_pixel_limit_and_pillows_global_is_left_alone() -> None:
+    # The limit comes from each run's settings (a worker may serve runs with different ones);
+    # it used to be written into Pillow's process-wide MAX_IMAGE_PIXELS on every open.
+    from PIL import Image
+
+    from crowdveil.errors import LoadError
+    from crowdveil.load import decode_bytes
+
+    before = Image.MAX_IMAGE_PIXELS
+    data = _good_jpeg()
+    with Image.open(io.BytesIO(data)) as im:
+        pixels = im.width * im.height
+    with pytest.raises(LoadError) as exc:
+        decode_bytes(data, pixels - 1)
+    assert exc.value.message.code == "load.too_many_pixels"
+    assert decode_bytes(data, pixels).pixels.shape[:2] == (im.height, im.width)
+    # a 1.6 GP header: refused on the header by our limit, before any pixel is decoded
+    with pytest.raises(LoadError) as exc:
+        decode_bytes(BAD_FILES["bomb.png"](), 1_000_000)
+    assert exc.value.message.code == "load.too_many_pixels"
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         _run(tmp_path)  # no -o

@@ -17,7 +17,9 @@ import string
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from crowdveil import batch, cli, messages, report, reveal, write_clean
 from crowdveil.english import ARGPARSE, ARGPARSE_PLURAL, ENGLISH
@@ -138,6 +140,21 @@ def test_a_missing_file_and_the_summary_are_french(
     assert lines[0] == f"crowdveil{NBSP}: erreur{NBSP}: {missing}{NBSP}: fichier introuvable"
     assert lines[-1] == (f"crowdveil{NBSP}: 1 fichier, 0 nettoyé, 0 zone de visage détruite, "
                          "0 métadonnée retirée, 1 erreur")
+
+
+def test_a_truncated_photo_is_said_in_french_without_the_decoder_s_english(
+    capsys: pytest.CaptureFixture[str], locale_env, tmp_path: Path
+) -> None:
+    locale_env(FRENCH)
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(np.full((64, 64, 3), 120, np.uint8)).save(whole, quality=95)
+    cut = tmp_path / "coupee.jpg"
+    cut.write_bytes(whole.read_bytes()[:400])
+    code, _, err = _cli(capsys, cut, "-o", tmp_path / "out")
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"crowdveil{NBSP}: erreur{NBSP}: {cut}{NBSP}: impossible de décoder l'image{NBSP}: le "
+        "fichier est incomplet ou endommagé (sa copie n'est peut-être pas allée jusqu'au bout)")
 
 
 def test_a_missing_file_and_the_summary_are_english_under_c(

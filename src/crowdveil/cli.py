@@ -51,7 +51,6 @@ _HINTS = {
     "batch.reviewed": "cli.hint.overwrite",
     "write.reviewed_other": "cli.hint.or_overwrite",
     "report.exists": "cli.hint.or_overwrite",
-    "load.over_limit": "cli.hint.max_megapixels",
     "load.too_many_pixels": "cli.hint.max_megapixels",
     "load.file_too_big": "cli.hint.max_megapixels",
     "load.file_grew": "cli.hint.max_megapixels",

@@ -32,7 +32,6 @@ ENGLISH: dict[str, Entry] = {
     "error.text": "{text}",
     "error.no_memory": "not enough memory to process this photo",
     # -- load.py ----------------------------------------------------------------------------------
-    "load.over_limit": "image is over the limit of {limit} pixels",
     "load.too_many_pixels": "image is {width:d}x{height:d} = {pixels} pixels, over the limit "
     "of {limit}",
     "load.unsupported": "not a supported image (JPEG, PNG, WebP, TIFF, HEIC)",
@@ -40,7 +39,7 @@ ENGLISH: dict[str, Entry] = {
     "load.pixel_format": "unsupported pixel format {mode}",
     "load.no_memory": "not enough memory to decode this image",
     "load.truncated": "cannot decode image: the file is incomplete or damaged (it may not have "
-    "finished copying) ({detail})",
+    "finished copying)",
     "load.undecodable": "cannot decode image: {detail}",
     "load.not_regular": "not a regular file (a pipe, device or socket), not read",
     "load.file_too_big": "file is {size} bytes, over the limit of {limit} for this pixel limit",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,22 +28,24 @@ _OPENERS = [f.opener for f in formats.photo_families()]
 SUPPORTED_SUFFIXES = {suffix for f in formats.photo_families() for suffix in f.suffixes}
 
 
+# Pillow's decompression-bomb check reads a process-wide limit (Image.MAX_IMAGE_PIXELS) that
+# cannot follow each run's settings without being rewritten on every open (and two opens with
+# two limits would race on it). The limit is ours instead: `open_image` checks the run's
+# `max_pixels` on the header, before any pixel is decoded, so Pillow's check stays off.
+Image.MAX_IMAGE_PIXELS = None
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated photo is an error, never half a face
+
+
 def open_image(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open (header only) an image of a supported format, refusing oversized ones."""
     for family in formats.photo_families():
         if family.prepare is not None:
             family.prepare()
     Image.init()  # load every plugin so `formats=` can name them
-    ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated photo is an error, never half a face
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(fp, formats=_OPENERS)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise LoadError("load.over_limit", limit=max_pixels) from exc
-        except Image.UnidentifiedImageError as exc:
-            raise LoadError("load.unsupported") from exc
+    try:
+        im = Image.open(fp, formats=_OPENERS)
+    except Image.UnidentifiedImageError as exc:
+        raise LoadError("load.unsupported") from exc
     if im.width * im.height > max_pixels:
         im.close()
         raise LoadError("load.too_many_pixels", width=im.width, height=im.height,
@@ -167,8 +168,9 @@ def decode(fp: IO[bytes], max_pixels: int = DEFAULT_MAX_PIXELS) -> Loaded:
         raise LoadError("load.no_memory") from exc
     except Exception as exc:  # decoders raise anything on hostile input; each is one bad file
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "truncated" in reason or isinstance(exc, EOFError):
-            raise LoadError("load.truncated", detail=reason) from exc
+        if "truncated" in reason.lower() or isinstance(exc, EOFError):
+            # the decoder's own English words would add nothing the sentence does not say
+            raise LoadError("load.truncated") from exc
         raise LoadError("load.undecodable", detail=reason) from exc
 
 
