@@ -27,6 +27,7 @@ from crowdveil.detect.base import Detection
 from crowdveil.formats import video
 from crowdveil.pipeline import Options
 from crowdveil.pool import WorkerPool
+from crowdveil.redact import regions_mask
 
 W, H = 160, 120
 FACE = 64  # the astronaut picture pasted at this size; her face is face_box(FACE) inside it
@@ -187,6 +188,19 @@ def test_tracker_follows_a_moving_face_across_a_gap() -> None:
     for t in range(11):
         cx = 20 + 5 * t
         assert any(r.x <= cx - 10 and r.x + r.w >= cx + 10 for r in regions[t]), t
+
+
+def test_a_face_boxed_off_centre_is_destroyed_whole_in_every_frame() -> None:
+    """Detectors often box a face a little off it (a fifth of its width here, to the right):
+    a clip shows the face in every frame, so the region must still take every pixel of it.
+    Fails with the photo's head ellipse alone (REGION_GROW 1.0): the face's left corners show."""
+    face = (60, 40, 30, 30)  # x, y, w, h of the true face
+    dets = [[Detection(face[0] + 6, face[1], face[2], face[3], 0.9, "t")] for _ in range(10)]
+    regions, _ = video.track(dets, 160, 120, 30.0)
+    x, y, w, h = face
+    for t, frame_regions in enumerate(regions):
+        mask = regions_mask(frame_regions, 120, 160)
+        assert mask[y : y + h, x : x + w].all(), f"part of the face shows in frame {t}"
 
 
 # -- nothing else kept -----------------------------------------------------------------------
