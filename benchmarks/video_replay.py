@@ -1,0 +1,144 @@
+"""Replay the video tracker on saved searches: try a tracking setting in seconds, not minutes.
+
+    .venv/bin/python benchmarks/video_replay.py save video-1080p video-720p-s1 ...
+    .venv/bin/python benchmarks/video_replay.py score video-1080p ... [--grow G]
+        [--yunet all|full] [--yunet-threshold T]
+
+`save` runs the search pass (the detector on every frame, what `crowdveil` does before
+tracking) on clips that benchmarks/video.py built in benchmarks/_work, and keeps what it found
+(benchmarks/_work/replay/NAME.pkl). `score` tracks those finds as the CLI does
+(formats/video.track_found) and scores the regions' masks against the clip's ground truth with
+video.py's rules (a face is hidden in a frame when >= 80 % of its box is filled): per-frame
+recall for faces >= 10 px, faces >= 20 px shown in some frame (with the frames and cover), and
+the share of frame area filled away from faces. Scoring masks, not the encoded output, differs
+from video.py by a few hundredths of a point of recall at most.
+
+Variants: `--grow G` draws every region at G times formats/video.REGION_GROW's setting;
+`--yunet all|full` adds YuNet (../shared/models/yunet, benchmarks/yunet.py; not in the package)
+as separate tracks beside the ensemble's, on every frame or on the full-search frames only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+from crowdveil.formats import video  # noqa: E402
+from crowdveil.redact import regions_mask  # noqa: E402
+
+WORK = HERE / "_work"
+SAVED = WORK / "replay"
+COVER = 0.8
+
+
+def save(names: list[str]) -> None:
+    from crowdveil.detect import build_detector
+
+    SAVED.mkdir(parents=True, exist_ok=True)
+    detector = build_detector()
+    for name in names:
+        clip = WORK / f"{name}.mov"
+        info = video.probe_writable(clip)
+        start = time.perf_counter()
+        found = video.search(clip, info, detector)
+        print(f"{name}: searched in {time.perf_counter() - start:.1f} s", flush=True)
+        with open(SAVED / f"{name}.pkl", "wb") as fh:
+            pickle.dump((info.width, info.height, video.frame_rate(info), found), fh)
+
+
+def _yunet(name: str, frames: int) -> list[list]:
+    """YuNet's finds (score >= 0.05) in every frame of the clip, computed once and kept."""
+    import av
+    from yunet import YuNetDetector
+
+    kept = SAVED / f"{name}-yunet.pkl"
+    if kept.is_file():
+        with open(kept, "rb") as fh:
+            return pickle.load(fh)
+    detector = YuNetDetector(threshold=0.05)
+    found = []
+    with av.open(str(WORK / f"{name}.mov")) as c:
+        for frame in c.decode(video=0):
+            found.append(detector.detect(frame.to_ndarray(format="rgb24")))
+    with open(kept, "wb") as fh:
+        pickle.dump(found[:frames], fh)
+    return found[:frames]
+
+
+def score(name: str, grow: float, yunet: str | None, yunet_threshold: float) -> dict:
+    with open(SAVED / f"{name}.pkl", "rb") as fh:
+        width, height, rate, found = pickle.load(fh)
+    truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
+    video.REGION_GROW, before = video.REGION_GROW * grow, video.REGION_GROW
+    try:
+        regions, _ = video.track_found(found, width, height, rate)
+        if yunet:
+            finds = _yunet(name, len(found))
+            dets = [[d for d in ds if d.score >= yunet_threshold]
+                    if yunet == "all" or found.searched[t] else [] for t, ds in enumerate(finds)]
+            more, _ = video.track(dets, width, height, rate, found.camera,
+                                  found.searched if yunet == "full" else None,
+                                  steady=found.steady or None)
+            regions = [a + b for a, b in zip(regions, more, strict=True)]
+    finally:
+        video.REGION_GROW = before
+    hit = total = over = area = 0
+    shown: dict[str, list] = {}
+    sizes: dict[str, float] = {}
+    for t, frame_regions in enumerate(regions[: len(truth)]):
+        filled = regions_mask(frame_regions, height, width)
+        near = np.zeros_like(filled)
+        for _, x, y, w, h in truth[t]:
+            near[max(0, int(y - h / 2)):int(y + 1.5 * h) + 1,
+                 max(0, int(x - w / 2)):int(x + 1.5 * w) + 1] = True
+        over += int((filled & ~near).sum())
+        area += filled.size
+        for fid, x, y, w, h in truth[t]:
+            if min(w, h) < 10:
+                continue
+            x0, y0 = int(x), int(y)
+            x1, y1 = max(x0 + 1, int(np.ceil(x + w))), max(y0 + 1, int(np.ceil(y + h)))
+            cover = float(filled[y0:y1, x0:x1].mean())
+            total += 1
+            hit += cover >= COVER
+            sizes[fid] = max(sizes.get(fid, 0.0), min(w, h))
+            if cover < COVER:
+                shown.setdefault(fid, []).append([t, round(cover, 2)])
+    exposed = {f: v for f, v in shown.items() if sizes[f] >= 20}
+    return {"clip": name, "recall_10px": hit / max(1, total), "shown_20px": len(exposed),
+            "area_away_from_faces": over / max(1, area), "where": exposed}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["save", "score"])
+    ap.add_argument("clips", nargs="+", help="clip names in benchmarks/_work, e.g. video-1080p")
+    ap.add_argument("--grow", type=float, default=1.0)
+    ap.add_argument("--yunet", choices=["all", "full"])
+    ap.add_argument("--yunet-threshold", type=float, default=0.3)
+    args = ap.parse_args()
+    if args.what == "save":
+        save(args.clips)
+        return 0
+    shown = 0
+    for name in args.clips:
+        r = score(name, args.grow, args.yunet, args.yunet_threshold)
+        shown += r["shown_20px"]
+        print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['shown_20px']}, "
+              f"area away from faces {r['area_away_from_faces']:.4f}  {json.dumps(r['where'])}")
+    print(f"faces >= 20 px shown, all clips: {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
