@@ -184,6 +184,10 @@ class CenterFaceDetector:
     `threshold` applies to passes at native resolution or above, where the small faces are;
     downscaled passes use `coarse_threshold`: there a false alarm is a big region, and the
     faces they exist for are large and score high.
+
+    `box_scale` draws every box that many times wider and taller about its centre: a knob for
+    benchmarks (recall.py --set centerface.box_scale=K; benchmarks/RESULTS.md, "int8 with
+    wider boxes"), 1.0 (the boxes as the model gives them) everywhere else.
     """
 
     name = "centerface"
@@ -206,8 +210,10 @@ class CenterFaceDetector:
         model_path: Path = MODEL_PATH,
         device: str = "cpu",
         precision: str = "fp32",
+        box_scale: float = 1.0,
     ) -> None:
         self.threshold = threshold
+        self.box_scale = box_scale
         self.coarse_threshold = min(0.9, 2 * threshold) if coarse_threshold is None \
             else coarse_threshold
         self.fine_long_side = fine_long_side
@@ -271,10 +277,11 @@ class CenterFaceDetector:
         return np.concatenate(rows)
 
     def _detections(self, rows: np.ndarray, scale: float) -> list[Detection]:
+        k = self.box_scale
         return [
             Detection(
-                float(x / scale), float(y / scale), float(bw / scale), float(bh / scale),
-                float(s), self.name,
+                float((x + bw * (1 - k) / 2) / scale), float((y + bh * (1 - k) / 2) / scale),
+                float(bw * k / scale), float(bh * k / scale), float(s), self.name,
             )
             for x, y, bw, bh, s in nms(rows, 0.3)
         ]
