@@ -171,7 +171,7 @@ def test_broken_and_unsupported_files_are_listed_with_the_reason(qtbot, make_win
     assert rows["good.jpg"].status is Status.READY
     for name in ("truncated.jpg", "fake.jpg", "notes.txt"):
         assert rows[name].status is Status.ERROR, name
-    assert "truncated" in describe(rows["truncated.jpg"].error)
+    assert "incomplete or damaged" in describe(rows["truncated.jpg"].error)
     assert "not a supported image" in describe(rows["fake.jpg"].error)
     assert "not a photo type" in describe(rows["notes.txt"].error)
     shown = window.model.data(window.model.index(1), Qt.ItemDataRole.DisplayRole)
