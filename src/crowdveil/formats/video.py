@@ -87,7 +87,7 @@ STILL_SPREAD = 0.35
 # Measured on ten benchmark clips (benchmarks/video.py seeds 0-4, 720p and 1080p; saved
 # searches replayed): faces >= 20 px shown in some frame 7 at 1.0, 5 at 1.1, 4 at 1.15, 3 at
 # 1.2, most of them covered 70-79 % by a box off the face; area filled away from faces
-# 12-20 % -> 15-26 %. Seeds 5 and 6 were kept aside to check it (README, Videos).
+# 12-20 % -> 17-26 %. Seeds 5 and 6 were kept aside to check it (README, Videos).
 REGION_GROW = 1.2
 # x264's settings. Measured on the 1080p benchmark clip's redacted frames (benchmarks/video.py,
 # 60 frames; CPU per frame, bytes per second of clip, PSNR against the encoder's input; the
@@ -574,7 +574,7 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
             # a join by distance may be two faces: each one is held as if its track ended
             # there, past the other's sightings too (the first face may still be in the frame
             # when the second is seen: measured on held-out 1080p seed 3, a face leaving over
-            # the top edge was joined to another one 250 px off and shown in the third frame)
+            # the top edge was joined to another one 250 px off and shown in its last frame)
             yield from _held(tr, a, 1, after, n)
             yield from _held(tr, b, -1, before, n)
     for i, t in enumerate(ts):
