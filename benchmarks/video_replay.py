@@ -27,18 +27,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
+
+from video import Tally  # noqa: E402  (benchmarks/video.py: the same scoring rules)
 
 from crowdveil.formats import video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
 
 WORK = HERE / "_work"
 SAVED = WORK / "replay"
-COVER = 0.8
 
 
 def save(names: list[str]) -> None:
@@ -92,31 +91,11 @@ def score(name: str, grow: float, yunet: str | None, yunet_threshold: float) -> 
             regions = [a + b for a, b in zip(regions, more, strict=True)]
     finally:
         video.REGION_GROW = before
-    hit = total = over = area = 0
-    shown: dict[str, list] = {}
-    sizes: dict[str, float] = {}
+    tally = Tally()
     for t, frame_regions in enumerate(regions[: len(truth)]):
         filled = regions_mask(frame_regions, height, width)
-        near = np.zeros_like(filled)
-        for _, x, y, w, h in truth[t]:
-            near[max(0, int(y - h / 2)):int(y + 1.5 * h) + 1,
-                 max(0, int(x - w / 2)):int(x + 1.5 * w) + 1] = True
-        over += int((filled & ~near).sum())
-        area += filled.size
-        for fid, x, y, w, h in truth[t]:
-            if min(w, h) < 10:
-                continue
-            x0, y0 = int(x), int(y)
-            x1, y1 = max(x0 + 1, int(np.ceil(x + w))), max(y0 + 1, int(np.ceil(y + h)))
-            cover = float(filled[y0:y1, x0:x1].mean())
-            total += 1
-            hit += cover >= COVER
-            sizes[fid] = max(sizes.get(fid, 0.0), min(w, h))
-            if cover < COVER:
-                shown.setdefault(fid, []).append([t, round(cover, 2)])
-    exposed = {f: v for f, v in shown.items() if sizes[f] >= 20}
-    return {"clip": name, "recall_10px": hit / max(1, total), "shown_20px": len(exposed),
-            "area_away_from_faces": over / max(1, area), "where": exposed}
+        tally.add(t, filled, filled, truth[t])
+    return {"clip": name, **tally.result()}
 
 
 def main() -> int:
@@ -133,9 +112,10 @@ def main() -> int:
     shown = 0
     for name in args.clips:
         r = score(name, args.grow, args.yunet, args.yunet_threshold)
-        shown += r["shown_20px"]
-        print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['shown_20px']}, "
-              f"area away from faces {r['area_away_from_faces']:.4f}  {json.dumps(r['where'])}")
+        shown += r["exposed_20px"]
+        print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['exposed_20px']}, "
+              f"area away from faces {r['area_away_from_faces']:.4f}  "
+              f"{json.dumps(r['shown_20px'])}")
     print(f"faces >= 20 px shown, all clips: {shown}")
     return 0
 
