@@ -203,36 +203,19 @@ def test_a_face_boxed_off_centre_is_destroyed_whole_in_every_frame() -> None:
         assert mask[y : y + h, x : x + w].all(), f"part of the face shows in frame {t}"
 
 
-def test_a_face_lost_where_another_is_found_nearby_is_still_held() -> None:
+@pytest.mark.parametrize("walk", [0.0, 4.0], ids=["b_still", "b_walks_on"])
+def test_a_face_lost_where_another_is_found_nearby_is_still_held(walk: float) -> None:
     """Face A is seen in frames 0-10 and then lost (it is still there); face B turns up 25 px
     to its right at frame 13 and the tracker joins B to A's track by distance. A must stay
-    hidden for the whole hold after its last sighting, not only until B is seen."""
-    a, b = (20.0, 40.0, 20.0, 20.0), (45.0, 40.0, 20.0, 20.0)
-    n = 30
-    dets: list[list[Detection]] = [[] for _ in range(n)]
-    for t in range(11):
-        dets[t].append(Detection(*a, 0.9, "t"))
-    for t in range(13, n):
-        dets[t].append(Detection(*b, 0.9, "t"))
-    regions, faces = video.track(dets, 160, 120, 30.0)
-    assert faces == 1  # the join this test is about
-    hold = math.ceil(video.HOLD_S * 30)
-    x, y, w, h = (int(v) for v in a)
-    for t in range(11, 11 + hold):
-        mask = regions_mask(regions[t], 120, 160)
-        assert mask[y : y + h, x : x + w].all(), f"face A shows in frame {t}"
-
-
-def test_a_face_lost_where_another_moving_one_is_found_is_held_where_it_was() -> None:
-    """As above, but face B walks on to the right after it is joined to A's track: A's hold
-    must stay where A was last seen, not follow B's walk (the track's end)."""
+    hidden for the whole hold after its last sighting, not only until B is seen, and where A
+    was last seen, not following B when B walks on (`walk` px a frame: the track's end)."""
     a = (20.0, 40.0, 20.0, 20.0)
     n = 30
     dets: list[list[Detection]] = [[] for _ in range(n)]
     for t in range(11):
         dets[t].append(Detection(*a, 0.9, "t"))
     for t in range(13, n):
-        dets[t].append(Detection(45.0 + 4 * (t - 13), 40.0, 20.0, 20.0, 0.9, "t"))
+        dets[t].append(Detection(45.0 + walk * (t - 13), 40.0, 20.0, 20.0, 0.9, "t"))
     regions, faces = video.track(dets, 160, 120, 30.0)
     assert faces == 1  # the join this test is about
     hold = math.ceil(video.HOLD_S * 30)
