@@ -389,6 +389,15 @@ def _box(region: Region) -> Box:
             float(region.y + region.h))
 
 
+def _union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _between(a: Box, b: Box, f: float) -> Box:
+    """The box a share `f` of the way from `a` to `b`."""
+    return cast(Box, tuple(pa + f * (pb - pa) for pa, pb in zip(a, b, strict=True)))
+
+
 def _moved(box: Box, dx: float, dy: float, grow: float) -> Box:
     return (box[0] + dx - grow, box[1] + dy - grow, box[2] + dx + grow, box[3] + dy + grow)
 
@@ -475,8 +484,7 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
             if where is not None:
                 # a still face is where it always is, whatever one sighting says (a face cut
                 # by the frame's edge is found as a smaller box, or not at all)
-                box = (min(box[0], where[0]), min(box[1], where[1]),
-                       max(box[2], where[2]), max(box[3], where[3]))
+                box = _union(box, where)
             if to_frame is not None:
                 box = motion.map_box(to_frame[t], box)
             r = _region(box, tr, width, height)
@@ -592,9 +600,8 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
             f = (t - a) / (b - a)
             # the face lies between the two sightings: the interpolated box, grown for motion
             # that was not a straight line
-            mid = tuple(pa + f * (pb - pa) for pa, pb in zip(ba, bb, strict=True))
             grow = 0.1 * size * min(t - a, b - t) / max(1, b - a) + 1.0
-            yield t, _moved(mid, 0.0, 0.0, grow)  # type: ignore[arg-type]
+            yield t, _moved(_between(ba, bb, f), 0.0, 0.0, grow)
         if b in tr.loose:
             # a join by distance may be two faces: each one is held as if its track ended
             # there, past the other's sightings too (the first face may still be in the frame
@@ -612,11 +619,7 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
             # look, a box on the eyes only): it also gets what its neighbours put there.
             # Costs 0.3-0.6 points of frame area away from faces on the benchmark's clips
             a, b = ts[i - 1], ts[i + 1]
-            f = (t - a) / (b - a)
-            ba, bb = tr.seen[a], tr.seen[b]
-            between = [pa + f * (pb - pa) for pa, pb in zip(ba, bb, strict=True)]
-            box = (min(box[0], between[0]), min(box[1], between[1]),
-                   max(box[2], between[2]), max(box[3], between[3]))
+            box = _union(box, _between(tr.seen[a], tr.seen[b], (t - a) / (b - a)))
         yield t, box
     yield from _held(tr, ts[-1], 1, after, n, still)
     yield from _held(tr, ts[0], -1, before, n, still)
