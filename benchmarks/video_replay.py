@@ -1,6 +1,7 @@
 """Replay the video tracker on saved searches: try a tracking setting in seconds, not minutes.
 
     .venv/bin/python benchmarks/video_replay.py save video-1080p video-720p-s1 ...
+        [--precision int8 --tag i8]
     .venv/bin/python benchmarks/video_replay.py score video-1080p ... [--grow G]
         [--yunet all|full] [--yunet-threshold T]
 
@@ -40,18 +41,18 @@ WORK = HERE / "_work"
 SAVED = WORK / "replay"
 
 
-def save(names: list[str]) -> None:
-    from crowdveil.detect import build_detector
+def save(names: list[str], precision: str = "auto", tag: str = "") -> None:
+    from crowdveil.detect import DetectorSettings, build_detector
 
     SAVED.mkdir(parents=True, exist_ok=True)
-    detector = build_detector()
+    detector = build_detector(DetectorSettings(precision=precision))
     for name in names:
         clip = WORK / f"{name}.mov"
         info = video.probe_writable(clip)
         start = time.perf_counter()
         found = video.search(clip, info, detector)
         print(f"{name}: searched in {time.perf_counter() - start:.1f} s", flush=True)
-        with open(SAVED / f"{name}.pkl", "wb") as fh:
+        with open(SAVED / f"{name}{tag}.pkl", "wb") as fh:
             pickle.dump((info.width, info.height, video.frame_rate(info), found), fh)
 
 
@@ -74,8 +75,9 @@ def _yunet(name: str, frames: int) -> list[list]:
     return found[:frames]
 
 
-def score(name: str, grow: float, yunet: str | None, yunet_threshold: float) -> dict:
-    with open(SAVED / f"{name}.pkl", "rb") as fh:
+def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
+          tag: str = "") -> dict:
+    with open(SAVED / f"{name}{tag}.pkl", "rb") as fh:
         width, height, rate, found = pickle.load(fh)
     truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
     video.REGION_GROW, before = video.REGION_GROW * grow, video.REGION_GROW
@@ -105,13 +107,17 @@ def main() -> int:
     ap.add_argument("--grow", type=float, default=1.0)
     ap.add_argument("--yunet", choices=["all", "full"])
     ap.add_argument("--yunet-threshold", type=float, default=0.3)
+    ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
+                    help="save: CenterFace's precision for the search pass")
+    ap.add_argument("--tag", default="", help="saved as / scored from replay/NAME-TAG.pkl")
     args = ap.parse_args()
+    tag = f"-{args.tag}" if args.tag else ""
     if args.what == "save":
-        save(args.clips)
+        save(args.clips, args.precision, tag)
         return 0
     shown = 0
     for name in args.clips:
-        r = score(name, args.grow, args.yunet, args.yunet_threshold)
+        r = score(name, args.grow, args.yunet, args.yunet_threshold, tag)
         shown += r["exposed_20px"]
         print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['exposed_20px']}, "
               f"area away from faces {r['area_away_from_faces']:.4f}  "

@@ -17,6 +17,7 @@ from crowdveil.english import ENGLISH
 from crowdveil.errors import LoadError
 from crowdveil.load import decode_bytes
 from crowdveil.pipeline import inspect_bytes
+from crowdveil.settings import Options
 from crowdveil.verify import verify_bytes
 from crowdveil.write_clean import encode, output_format
 from tests import plant
@@ -94,7 +95,7 @@ def test_the_video_family_carries_a_clip_from_read_to_verify(tmp_path: Path) -> 
     family = formats.by_magic(clip.read_bytes()[:16])
     assert isinstance(family, formats.VideoFamily) and formats.by_suffix(".mkv") is family
     target = tmp_path / f"clean{family.output_suffix}"
-    result = video.process_clip(clip, target, NoFaces())
+    result = video.process_clip(clip, target, NoFaces(), Options())
     video.verify_clip(target, result.width, result.height, 6, keep_audio=False)
 
 

@@ -192,7 +192,7 @@ def test_a_cancelled_export_leaves_nothing(clip: Path) -> None:
             raise Cancelled
 
     with pytest.raises(Cancelled):
-        write_clip(clip, out / "march.mp4", checked.regions, progress=progress)
+        write_clip(clip, out / "march.mp4", checked.regions, Options(), progress=progress)
     assert os.listdir(out) == []
 
 

@@ -261,9 +261,8 @@ def process_video_job(job: Job, detector: Detector, options: Options) -> FileRes
         if record is not None:  # before the rename: an output never exists unrecorded
             record.add(target, regular_file_digest(written), digest, job.key, width, height)
 
-    clip = video.process_clip(job.source, target, detector, method=options.method,
-                              keep_audio=options.keep_audio, overwrite=overwrite, check=check,
-                              max_pixels=options.max_pixels, progress=StageClock())
+    clip = video.process_clip(job.source, target, detector, replace(options, overwrite=overwrite),
+                              check=check, progress=StageClock())
     notes = [msg("video.done", frames=clip.frames, faces=clip.faces, regions=clip.regions,
                  fps=round(clip.fps, 1))]
     if clip.audio_kept:

@@ -19,8 +19,7 @@ from . import colour, formats
 from .errors import LoadError, os_reason
 from .messages import Message, msg
 from .redact import scrub_hidden_colour
-
-DEFAULT_MAX_PIXELS = 120_000_000
+from .settings import DEFAULT_MAX_PIXELS
 
 # What the format families (`formats/`) read: Pillow's format names, the openers asked, suffixes.
 SUPPORTED_FORMATS = {name for f in formats.photo_families() for name in f.pil_formats}

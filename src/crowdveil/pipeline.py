@@ -22,26 +22,16 @@ from .errors import CrowdveilError, WriteError, display_path
 from .load import DEFAULT_MAX_PIXELS, Loaded, decode_bytes, load_path
 from .messages import Message, msg
 from .record import Record, digest_bytes
-from .redact import Method, redact
+from .redact import redact
 from .regions import Region, clip_region, regions_from_detections
+from .settings import Options
 from .verify import verify_file
 from .write_clean import (
-    DEFAULT_QUALITY,
     encode,
     output_format,
     output_target,
     write_atomic,
 )
-
-
-@dataclass
-class Options:
-    method: Method = "fill"
-    quality: int = DEFAULT_QUALITY
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    overwrite: bool = False
-    keep_audio: bool = False  # videos: keep the sound (re-encoded, no tags); else it is removed
-
 
 Stages = dict[str, float]  # seconds spent per pipeline stage, for benchmarks and profiling
 

@@ -23,10 +23,10 @@ from PIL import Image
 from . import formats
 from .errors import WriteError, display_path, first_line, os_reason
 from .redact import scrub_hidden_colour
+from .settings import DEFAULT_QUALITY
 
 OutFormat = str  # the name of a family that writes (`formats.output`): "jpeg", "png", "webp"
 SUFFIX = {f.name: f.output_suffix for f in formats.writers() if f.output_suffix}
-DEFAULT_QUALITY = 90
 
 
 def output_format(input_format: str, has_alpha: bool) -> OutFormat:

@@ -43,6 +43,7 @@ from ..errors import (
 from ..redact import FILL_COLOUR, Method, redact, regions_mask
 from ..regions import SURE_SCORE, Region, clip_region, faint_geometry, head_geometry, head_region
 from ..reveal import Finding
+from ..settings import Options
 from ..write_clean import write_atomic_with
 from . import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES, iso, motion
 from .motion import Affine
@@ -941,32 +942,31 @@ def _near_any(box: Box, others: list[Box]) -> bool:
 
 
 def process_clip(
-    source: Path, target: Path, detector: Detector, *, method: Method = "fill",
-    keep_audio: bool = False, overwrite: bool = False, progress: Progress | None = None,
-    check: Callable[[Path, int, int], None] | None = None, max_pixels: int | None = None,
+    source: Path, target: Path, detector: Detector, options: Options, *,
+    progress: Progress | None = None, check: Callable[[Path, int, int], None] | None = None,
 ) -> ClipResult:
     """Detect, track, redact and write `source` as a clean MP4 at `target`, whole or not at all.
 
-    `check(temp_path, width, height)` runs on the verified file before it is renamed into
-    place (the batch records it there). Raises LoadError / WriteError / VerifyError for a bad clip.
+    `options`: the run's settings (method, max_pixels, keep_audio; `overwrite`: whether
+    `target` may be replaced). `check(temp_path, width, height)` runs on the verified file
+    before it is renamed into place (the batch records it there). Raises LoadError /
+    WriteError / VerifyError for a bad clip.
     """
     start = time.perf_counter()
-    info = probe_writable(source, max_pixels)
+    info = probe_writable(source, options.max_pixels)
     found = search(source, info, detector, progress)
     n = len(found)
     regions, faces = track_found(found, info.width, info.height, frame_rate(info))
-    write_clip(source, target, info, regions, method=method, keep_audio=keep_audio,
-               overwrite=overwrite, check=check, progress=progress)
+    write_clip(source, target, info, regions, options, check=check, progress=progress)
     seconds = time.perf_counter() - start
     return ClipResult(info.width, info.height, n, sum(len(r) for r in regions), faces,
                       seconds, n / seconds if seconds > 0 else 0.0, info.findings,
-                      keep_audio and info.audio_s is not None)
+                      options.keep_audio and info.audio_s is not None)
 
 
 def write_clip(
-    source: Path, target: Path, info: ClipInfo, regions: list[list[Region]], *,
-    method: Method = "fill", keep_audio: bool = False, overwrite: bool = False,
-    check: Callable[[Path, int, int], None] | None = None, progress: Progress | None = None,
+    source: Path, target: Path, info: ClipInfo, regions: list[list[Region]], options: Options,
+    *, check: Callable[[Path, int, int], None] | None = None, progress: Progress | None = None,
 ) -> None:
     """Write `source` redacted with `regions` (one list per frame) at `target`, whole or not.
 
@@ -978,15 +978,16 @@ def write_clip(
 
     def fill(fd: int, tmp: Path) -> None:
         os.close(fd)  # PyAV opens the file by name
-        written = _encode(source, tmp, info, regions, method, keep_audio, progress, n)
+        written = _encode(source, tmp, info, regions, options.method, options.keep_audio,
+                          progress, n)
         if written != n:
             raise LoadError("video.changed", n=written, expected=n)
         _clean_boxes(tmp)
-        verify_clip(tmp, info.width, info.height, n, keep_audio, absent)
+        verify_clip(tmp, info.width, info.height, n, options.keep_audio, absent)
         if check is not None:
             check(tmp, info.width, info.height)
 
-    write_atomic_with(target, fill, overwrite=overwrite)
+    write_atomic_with(target, fill, overwrite=options.overwrite)
 
 
 def _planted_strings(info: ClipInfo) -> list[bytes]:

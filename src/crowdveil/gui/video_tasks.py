@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -29,9 +29,9 @@ from ..messages import msg
 from ..pipeline import FileResult, _same_file, error_row, may_replace
 from ..pool import StageClock
 from ..record import Record, regular_file_digest
-from ..redact import Method
 from ..regions import Region, clip_region
 from ..reveal import Finding
+from ..settings import Options
 from .tasks import thumbnail
 
 
@@ -188,17 +188,15 @@ def merged(regions: list[list[Region]], user: list[UserRegion], width: int,
     return out
 
 
-def write_clip(source: Path, target: Path, regions: list[list[Region]], *,
-               method: Method = "fill", overwrite: bool = False,
+def write_clip(source: Path, target: Path, regions: list[list[Region]], options: Options, *,
                check: Callable[[Path, int, int], None] | None = None,
-               progress: Progress | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
-               ) -> int:
+               progress: Progress | None = None) -> int:
     """Write `source` redacted with `regions` (one list per frame) at `target`, whole or not.
 
-    `video.write_clip`, as `video.process_clip` writes (audio never kept), for regions decided
-    in the app. Returns the frames written."""
-    info = video.probe_writable(source, max_pixels)
-    video.write_clip(source, target, info, regions, method=method, overwrite=overwrite,
+    `video.write_clip`, as `video.process_clip` writes (the app never keeps the sound), for
+    regions decided in the app. Returns the frames written."""
+    info = video.probe_writable(source, options.max_pixels)
+    video.write_clip(source, target, info, regions, replace(options, keep_audio=False),
                      check=check, progress=progress)
     return len(regions)
 
@@ -224,9 +222,9 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
                    reviewed=True)
 
     regions = merged(task.regions, task.user_regions, info.width, info.height)
-    n = write_clip(task.source, target, regions, method=task.method,  # type: ignore[arg-type]
-                   overwrite=overwrite, check=check, progress=progress,
-                   max_pixels=task.max_pixels)
+    options = Options(method=task.method, max_pixels=task.max_pixels,  # type: ignore[arg-type]
+                      overwrite=overwrite)
+    n = write_clip(task.source, target, regions, options, check=check, progress=progress)
     return FileResult(display_path(task.source), output=display_path(target),
                       width=info.width, height=info.height,
                       metadata_found=list(info.findings),
