@@ -261,13 +261,19 @@ def draw_over_mark(window: MainWindow) -> None:
                        end)
 
 
-def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
-        qtbot, window, clip: Path, tmp_path: Path) -> None:
+def open_and_draw_over_mark(qtbot, window: MainWindow, clip: Path):
+    """The clip added, checked and shown, with one region drawn by mouse over the mark."""
     window.add_paths([clip])
     qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
     item = window.current_item()
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
     draw_over_mark(window)
+    return item
+
+
+def test_a_region_drawn_on_a_clip_is_destroyed_in_every_frame_of_the_export(
+        qtbot, window, clip: Path, tmp_path: Path) -> None:
+    item = open_and_draw_over_mark(qtbot, window, clip)
     assert len(item.regions) == 1
     out = tmp_path / "out"
     window.choose_folder = lambda: out
@@ -397,11 +403,7 @@ def test_the_panel_says_what_a_clip_reveals_and_that_its_faces_will_be_destroyed
 
 def test_a_region_trimmed_to_frames_10_to_19_is_destroyed_in_exactly_those_frames(
         qtbot, window, clip: Path, tmp_path: Path) -> None:
-    window.add_paths([clip])
-    qtbot.waitUntil(lambda: _settled(window), timeout=WAIT_MS)
-    item = window.current_item()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.view, timeout=WAIT_MS)
-    draw_over_mark(window)
+    item = open_and_draw_over_mark(qtbot, window, clip)
     for frame, button in ((10, window.start_here), (19, window.end_here)):
         window.scrubber.setValue(frame)
         qtbot.waitUntil(lambda f=frame: item.frame == f and item.pixels is not None,
