@@ -610,8 +610,11 @@ def _track_boxes(tr: _Track, n: int, after: int, before: int, still: bool = Fals
             # the top edge was joined to another one 250 px off and shown in its last frame),
             # and held where it was seen: the track's speed is the other face's, or a jump
             # across the join (a wrong join 700 px long flung its holds off every face:
-            # -0.6 to -2.4 points of area away from faces on the benchmark clips, none shown)
-            yield from _held(tr, a, 1, after, n, still=True)
+            # -0.6 to -2.4 points of area away from faces on the benchmark clips, none shown).
+            # The first face is held until the join at least: no search between saw it go (an
+            # unsure track's short hold showed a face leaving over the top edge in the 5
+            # frames before its track jumped to another face: held-out 1080p seed 4)
+            yield from _held(tr, a, 1, max(after, b - a), n, still=True)
             yield from _held(tr, b, -1, before, n, still=True)
     for i, t in enumerate(ts):
         box = tr.seen[t]
