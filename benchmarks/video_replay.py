@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from video import Tally  # noqa: E402  (benchmarks/video.py: the same scoring rules)
+from video import Tally, photo_side  # noqa: E402  (benchmarks/video.py: the same scoring rules)
 
 from crowdveil.formats import video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
@@ -122,6 +122,8 @@ def main() -> int:
         print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['exposed_20px']}, "
               f"area away from faces {r['area_away_from_faces']:.4f}  "
               f"{json.dumps(r['shown_20px'])}")
+        for fid in r["shown_20px"]:
+            print(f"  {fid}: {photo_side(fid):g} px in its photo")
     print(f"faces >= 20 px shown, all clips: {shown}")
     return 0
 
