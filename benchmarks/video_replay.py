@@ -15,6 +15,7 @@ the share of frame area filled away from faces. Scoring masks, not the encoded o
 from video.py by a few hundredths of a point of recall at most.
 
 Variants: `--grow G` draws every region at G times formats/video.REGION_GROW's setting;
+`--no-track` scores each frame's own finds (the same search pass without the tracker);
 `--yunet all|full` adds YuNet (../shared/models/yunet, benchmarks/yunet.py; not in the package)
 as separate tracks beside the ensemble's, on every frame or on the full-search frames only.
 """
@@ -36,6 +37,7 @@ from video import Tally, photo_side  # noqa: E402  (benchmarks/video.py: the sam
 
 from crowdveil.formats import video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
+from crowdveil.regions import Region, clip_region, head_geometry, head_region  # noqa: E402
 
 WORK = HERE / "_work"
 SAVED = WORK / "replay"
@@ -75,14 +77,37 @@ def _yunet(name: str, frames: int) -> list[list]:
     return found[:frames]
 
 
+def untracked(found: video.Searched, width: int, height: int) -> list[list]:
+    """Each frame's own finds only, drawn as the tracker draws a sighting (REGION_GROW):
+    what the same search pass hides without tracking, holding or carrying."""
+    out = []
+    for dets in found.detections:
+        frame = []
+        for d in dets:
+            r = head_region(d, width, height, head_geometry)
+            if r is not None:
+                cx, cy = r.x + r.w / 2, r.y + r.h / 2
+                w, h = r.w * video.REGION_GROW, r.h * video.REGION_GROW
+                grown = clip_region(Region(int(cx - w / 2), int(cy - h / 2), int(w) + 1,
+                                           int(h) + 1, "ellipse", d.score, d.source),
+                                    width, height)
+                if grown is not None:
+                    frame.append(grown)
+        out.append(frame)
+    return out
+
+
 def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
-          tag: str = "") -> dict:
+          tag: str = "", track: bool = True) -> dict:
     with open(SAVED / f"{name}{tag}.pkl", "rb") as fh:
         width, height, rate, found = pickle.load(fh)
     truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
     video.REGION_GROW, before = video.REGION_GROW * grow, video.REGION_GROW
     try:
-        regions, _ = video.track_found(found, width, height, rate)
+        if track:
+            regions, _ = video.track_found(found, width, height, rate)
+        else:
+            regions = untracked(found, width, height)
         if yunet:
             finds = _yunet(name, len(found))
             dets = [[d for d in ds if d.score >= yunet_threshold]
@@ -110,6 +135,8 @@ def main() -> int:
     ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                     help="save: CenterFace's precision for the search pass")
     ap.add_argument("--tag", default="", help="saved as / scored from replay/NAME-TAG.pkl")
+    ap.add_argument("--no-track", action="store_true",
+                    help="score each frame's own finds, without the tracker")
     args = ap.parse_args()
     tag = f"-{args.tag}" if args.tag else ""
     if args.what == "save":
@@ -117,7 +144,7 @@ def main() -> int:
         return 0
     shown = 0
     for name in args.clips:
-        r = score(name, args.grow, args.yunet, args.yunet_threshold, tag)
+        r = score(name, args.grow, args.yunet, args.yunet_threshold, tag, not args.no_track)
         shown += r["exposed_20px"]
         print(f"{name}: recall >=10 {r['recall_10px']:.4f}, shown >=20 {r['exposed_20px']}, "
               f"area away from faces {r['area_away_from_faces']:.4f}  "
