@@ -377,6 +377,22 @@ def test_drawn_region_is_destroyed_in_the_export_and_the_rest_is_kept(
     assert window.model.items[0].status is Status.EXPORTED
 
 
+def test_the_method_chosen_in_the_window_is_the_one_the_export_uses(
+        qtbot, make_window, tmp_path):
+    """Mosaic chosen: the drawn region comes out in coarse blocks, not the black fill (the
+    window's choice travels to the worker in the task's settings object)."""
+    window = make_window()
+    original = textured()
+    source = save_jpeg(tmp_path / "in" / "p.jpg", original)
+    load(qtbot, window, [source])
+    window.method_box.setCurrentIndex(window.method_box.findData("mosaic"))
+    mouse_drag(window, view_point(window, 100, 80), view_point(window, 200, 180))
+    export_and_wait(qtbot, window, tmp_path / "out")
+    inside = read_rgb(tmp_path / "out" / "p.jpg")[90:170, 110:190].astype(int)
+    assert inside.max() > 40, "filled black: the window's method was not used"
+    assert np.abs(inside - original[90:170, 110:190]).mean() > 10  # and not the picture either
+
+
 def test_deleted_region_is_not_destroyed_in_the_export(qtbot, make_window, tmp_path):
     window = make_window(boxes=[(150, 100, 60, 60)])
     original = textured()

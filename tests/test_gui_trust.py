@@ -254,7 +254,7 @@ def test_the_apps_rereads_keep_the_pixel_limit_the_photo_was_checked_under(
         fh.truncate(max_file_bytes(10_000) + 1)
     task = (tasks.PixelsTask(padded, "not its digest", max_pixels=10_000) if kind == "pixels"
             else tasks.ExportTask(padded, "not its digest", tmp_path / "out" / "padded", [],
-                                  tmp_path / "out", "key", max_pixels=10_000))
+                                  tmp_path / "out", "key", Options(max_pixels=10_000)))
     result = tasks.run_task(task, None, Options())  # type: ignore[arg-type]
     assert isinstance(result, FileResult) and result.status == "error"
     assert "over the limit" in (result.error or "")

@@ -58,6 +58,7 @@ from ..pool import JobProgress
 from ..progress import BatchClock, ClipHint
 from ..record import Record, settings_key
 from ..redact import METHODS, Method, redact
+from ..settings import Options
 from ..write_clean import DEFAULT_QUALITY, output_target
 from .edits import RegionEditor
 from .images import to_qimage
@@ -869,6 +870,7 @@ class MainWindow(QMainWindow):
             sources.append((item.path, rel))
         planned = batch.plan_sources(sources, folder, inputs=[i.path for i in self.model.items])
         method, quality = self.method(), DEFAULT_QUALITY
+        options = Options(method=method, quality=quality, max_pixels=self.max_pixels)
         jobs: list[Job] = []
         for item, job in zip(items, planned, strict=True):
             key = settings_key(tool=APP_TOOL, method=method, quality=quality,
@@ -879,12 +881,12 @@ class MainWindow(QMainWindow):
                 spans = [UserRegion(r, *span_of(r, item.frames)) for r in item.regions]
                 video_task = VideoExportTask(
                     item.path, item.digest, job.target_base, item.frame_regions, spans,
-                    folder, key, method, self.max_pixels, weight=batch.clip_weight(item.path))
+                    folder, key, options, weight=batch.clip_weight(item.path))
                 jobs.append((item, video_task, job.target_base.with_name(
                     job.target_base.name + VIDEO_OUTPUT_SUFFIX)))
                 continue
             task = ExportTask(item.path, item.digest, job.target_base, list(item.regions),
-                              folder, key, method, quality, self.max_pixels)
+                              folder, key, options)
             jobs.append((item, task, output_target(job.target_base, item.format,
                                                    item.has_alpha)))
         return jobs
@@ -904,7 +906,8 @@ class MainWindow(QMainWindow):
         if answer == "cancel":
             return [], [], [], answer
         if answer == "overwrite":
-            return [(i, replace(t, overwrite=True) if (i, t, p) in existing else t, p)
+            return [(i, replace(t, options=replace(t.options, overwrite=True))
+                     if (i, t, p) in existing else t, p)
                     for i, t, p in jobs], [], [], answer
         skipped = [FileResult(display_path(i.path), output=display_path(p), status="skipped",
                               width=i.width, height=i.height) for i, _, p in current]

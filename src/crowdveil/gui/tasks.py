@@ -30,7 +30,6 @@ from ..pipeline import (
 from ..record import Record, digest_bytes
 from ..regions import Region
 from ..reveal import Finding
-from ..write_clean import DEFAULT_QUALITY
 
 THUMB_SIDE = 160  # sharp at the list's 72 px icons on 2x (high-DPI) screens
 
@@ -61,10 +60,8 @@ class ExportTask:
     regions: list[Region]
     record_root: Path
     key: str
-    method: str = "fill"
-    quality: int = DEFAULT_QUALITY
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    overwrite: bool = False  # the user chose Replace
+    # the run's settings; overwrite: the user chose Replace
+    options: Options = Options()
 
 
 @dataclass
@@ -136,18 +133,16 @@ def _check(task: CheckTask, detector: Detector) -> Checked:
 
 
 def _export(task: ExportTask) -> FileResult | Changed:
-    data = read_input(task.source, task.max_pixels)
+    data = read_input(task.source, task.options.max_pixels)
     # The proof that the regions belong to these pixels: the very bytes that were checked.
     if digest_bytes(data) != task.digest:
         return Changed(task.source)
-    image = decode_bytes(data, task.max_pixels)
-    analysis = Analysis(task.source, image, [], inspect_bytes(data, task.max_pixels),
+    image = decode_bytes(data, task.options.max_pixels)
+    analysis = Analysis(task.source, image, [], inspect_bytes(data, task.options.max_pixels),
                         digest=task.digest)
-    options = Options(method=task.method, quality=task.quality,  # type: ignore[arg-type]
-                      max_pixels=task.max_pixels, overwrite=task.overwrite)
     # replace_ours: a stale output this folder's record shows we wrote is written again;
     # a file we did not write is only replaced when the user chose Replace (overwrite);
     # reviewed: a command-line rerun keeps these regions (the user's additions) unasked
-    return export(analysis, task.target_base, options, regions=list(task.regions),
+    return export(analysis, task.target_base, task.options, regions=list(task.regions),
                   record=Record(task.record_root), key=task.key, replace_ours=True,
                   reviewed=True)

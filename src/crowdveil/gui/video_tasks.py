@@ -73,9 +73,8 @@ class VideoExportTask:
     user_regions: list[UserRegion]
     record_root: Path
     key: str
-    method: str = "fill"
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    overwrite: bool = False
+    # the run's settings (the app never keeps the sound); overwrite: the user chose Replace
+    options: Options = Options()
     weight: float = 1.0
 
 
@@ -210,10 +209,10 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
     target = task.target_base.with_name(task.target_base.name + VIDEO_OUTPUT_SUFFIX)
     if _same_file(target, task.source):
         raise WriteError("write.replaces_input", file=display_path(target))
-    info = video.probe_writable(task.source, task.max_pixels)
+    info = video.probe_writable(task.source, task.options.max_pixels)
     record = Record(task.record_root)
     # a stale output of ours is written again, as the app's photos are
-    overwrite = may_replace(target, record, overwrite=task.overwrite, replace_ours=True)
+    overwrite = may_replace(target, record, overwrite=task.options.overwrite, replace_ours=True)
 
     def check(written: Path, width: int, height: int) -> None:
         # before the rename: an output never exists unrecorded
@@ -222,9 +221,8 @@ def export_task(task: VideoExportTask, progress: Progress | None = None,
                    reviewed=True)
 
     regions = merged(task.regions, task.user_regions, info.width, info.height)
-    options = Options(method=task.method, max_pixels=task.max_pixels,  # type: ignore[arg-type]
-                      overwrite=overwrite)
-    n = write_clip(task.source, target, regions, options, check=check, progress=progress)
+    n = write_clip(task.source, target, regions, replace(task.options, overwrite=overwrite),
+                   check=check, progress=progress)
     return FileResult(display_path(task.source), output=display_path(target),
                       width=info.width, height=info.height,
                       metadata_found=list(info.findings),
