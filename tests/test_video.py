@@ -69,12 +69,13 @@ def make_clip(
     path: Path, n: int = 64, place: Place | None = sliding, *, size: tuple[int, int] = (W, H),
     rate: Fraction = Fraction(30), audio: bool = False, metadata: dict | None = None,
     rotation: int | None = None, options: dict | None = None, pix_fmt: str = "yuv420p",
+    codec: str = "libx264", codec_options: dict | None = None,
 ) -> Path:
     w, h = size
     with av.open(str(path), "w", options=options or {}) as c:
         if metadata:
             c.metadata.update(metadata)
-        s = c.add_stream("libx264", rate=rate)
+        s = c.add_stream(codec, rate=rate, options=codec_options or {})
         s.width, s.height, s.pix_fmt = w, h, pix_fmt
         if rotation is not None:
             s.set_display_rotation(rotation)

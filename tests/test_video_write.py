@@ -118,13 +118,25 @@ def test_a_frame_in_another_format_or_range_is_converted_once_and_filled(kind: s
     assert abs(int(shown[0, 0].mean()) - 200) <= 2
 
 
-@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p", "yuvj420p"])
+# What phones write: an iPhone records HDR video as 10-bit HEVC tagged BT.2020 / HLG
+PHONE_HEVC = ("libx265", {"x265-params": "log-level=error:colorprim=bt2020:"
+                                         "transfer=arib-std-b67:colormatrix=bt2020nc"})
+
+
+@pytest.mark.parametrize(("pix_fmt", "codec"), [
+    ("yuv420p", None), ("yuv444p", None), ("yuvj420p", None), ("yuv420p10le", PHONE_HEVC),
+], ids=["yuv420p", "yuv444p", "yuvj420p", "hevc-10bit-hlg"])
 def test_no_pixel_of_the_face_box_shows_in_any_written_frame(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pix_fmt: str,
+    codec: tuple[str, dict] | None,
 ) -> None:
     """Every pixel of the planted face's box decodes black in every frame, including the
-    frames the detector misses, whatever the input's pixel format; the size is kept."""
-    clip = make_clip(tmp_path / "walk.mp4", n=40, pix_fmt=pix_fmt)
+    frames the detector misses, whatever the input's pixel format and codec; the size is kept."""
+    name, options = codec or ("libx264", None)
+    clip = make_clip(tmp_path / "walk.mp4", n=40, pix_fmt=pix_fmt, codec=name,
+                     codec_options=options)
+    with av.open(str(clip)) as c:
+        assert c.streams.video[0].codec_context.pix_fmt == pix_fmt  # the input this case is about
     use_detector(monkeypatch, TruthDetector(sliding, miss=lambda t: t % 4 == 1))
     assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
     before, after = decoded(clip), decoded(tmp_path / "out" / "walk.mp4")
@@ -139,12 +151,24 @@ def test_no_pixel_of_the_face_box_shows_in_any_written_frame(
         assert worst <= BLACK, f"a face pixel shows in frame {t} ({worst})"
         # far from the face the picture is the input's
         assert np.abs(out[:, -20:].astype(int) - src[:, -20:]).mean() < 3
+    if codec is PHONE_HEVC:  # said as the input said it: players that show HLG still do
+        with av.open(str(tmp_path / "out" / "walk.mp4")) as c:
+            cc = c.streams.video[0].codec_context
+            assert (cc.colorspace, cc.color_primaries, cc.color_trc) == (9, 9, 18)
 
 
+@pytest.mark.parametrize(("pix_fmt", "codec"), [("yuv420p", None),
+                                                 ("yuv420p10le", PHONE_HEVC)],
+                         ids=["h264", "hevc-10bit-hlg"])
 def test_a_mosaic_clip_is_still_written_from_rgb(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pix_fmt: str,
+    codec: tuple[str, dict] | None,
 ) -> None:
-    clip = make_clip(tmp_path / "walk.mp4", n=12)
+    """The face is a mosaic in every frame, and the rest keeps its colours: through RGB and
+    back, a phone's 10-bit BT.2020 clip too."""
+    name, options = codec or ("libx264", None)
+    clip = make_clip(tmp_path / "walk.mp4", n=12, pix_fmt=pix_fmt, codec=name,
+                     codec_options=options)
     use_detector(monkeypatch, TruthDetector(sliding))
     assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q",
                      "--method", "mosaic"]) == 0
@@ -157,3 +181,4 @@ def test_a_mosaic_clip_is_still_written_from_rgb(
         face, hidden = src[y : y + h, x : x + w], out[y : y + h, x : x + w]
         assert hidden.max() > BLACK  # a mosaic, not a fill
         assert np.abs(hidden.astype(int) - face).mean() > 15
+        assert np.abs(out[:, -20:].astype(int) - src[:, -20:]).mean() < 3

@@ -261,6 +261,9 @@ def redacted_frame(frame: av.VideoFrame, orientation: Orientation, regions: list
     Mosaic and blur work on RGB (`redact`).
     """
     if method != "fill":
+        # through RGB and back with swscale's default matrix, described as nothing: the
+        # player's default matrix is the one the values were made with (PyAV 17 cannot
+        # convert back into BT.2020's, so a phone's HDR clip is not described as HDR here)
         rgb = upright(frame, orientation)
         return av.VideoFrame.from_ndarray(redact(rgb, regions, method, rng), format="rgb24")
     yuv = frame
@@ -283,7 +286,28 @@ def redacted_frame(frame: av.VideoFrame, orientation: Orientation, regions: list
         blocks = rows[:, 0::2] | rows[:, 1::2]
         cb[blocks] = FILL_YUV[1]
         cr[blocks] = FILL_YUV[2]
+    return _described(out, frame)
+
+
+_UNSPECIFIED = 2  # ISO/IEC 23091-2's "unspecified" matrix, primaries and transfer
+
+
+def _described(out: av.VideoFrame, source: av.VideoFrame) -> av.VideoFrame:
+    """`out` labelled with `source`'s colour description (matrix, primaries, transfer) and
+    limited range: its YUV values are `source`'s, and a player told another matrix shows
+    other colours (a phone's BT.2020 HLG clip came out 5 levels off on average). The
+    transfer is kept, not tone-mapped: an HDR clip stays HDR where the player can show it."""
+    if _yuv(source.format.name):  # an RGB frame was converted with swscale's default matrix
+        out.colorspace = source.colorspace
+    out.color_primaries = source.color_primaries
+    out.color_trc = source.color_trc
+    out.color_range = ColorRange.MPEG
     return out
+
+
+def _yuv(pix_fmt: str | None) -> bool:
+    """Whether frames of `pix_fmt` hold YUV, where a matrix means something (not RGB)."""
+    return pix_fmt is not None and pix_fmt.startswith(("yuv", "nv", "p0", "p2"))
 
 
 def frames(path: Path, orientation: Orientation) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
@@ -1159,6 +1183,15 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
             vout = out.add_stream("libx264", rate=info.rate,
                                   options={"crf": str(CRF), "preset": PRESET, "bf": "0"})
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
+            if method == "fill":
+                # the stream says what its frames say (`_described`): the input's colours
+                cin, cout = vin.codec_context, vout.codec_context
+                described = ("color_primaries", "color_trc") + (
+                    ("colorspace",) if _yuv(cin.pix_fmt) else ())
+                for name in described:
+                    if getattr(cin, name) != _UNSPECIFIED:
+                        setattr(cout, name, getattr(cin, name))
+                cout.color_range = ColorRange.MPEG
             base = vin.time_base
             if base is None:  # every demuxed stream has one; without it no timestamp means a thing
                 raise LoadError("video.no_time_base")
