@@ -15,7 +15,7 @@ import pytest
 
 from crowdveil import cli
 from crowdveil.gui import tasks
-from crowdveil.gui.main_window import APP_TOOL
+from crowdveil.gui.session import APP_TOOL
 from crowdveil.gui.video_tasks import UserRegion, VideoExportTask, check_clip
 from crowdveil.pipeline import FileResult, Options
 from crowdveil.record import RECORD_NAME, Record, settings_key

@@ -46,20 +46,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import batch, report
+from .. import report
 from ..batch import DEFAULT_TIMEOUT_S
 from ..detect import Detector, DetectorSettings
 from ..errors import CrowdveilError
-from ..formats import VIDEO_OUTPUT_SUFFIX, VIDEO_SUFFIXES
+from ..formats import VIDEO_SUFFIXES
 from ..load import DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES
 from ..messages import msg
 from ..pipeline import FileResult, display_path
 from ..pool import JobProgress
 from ..progress import BatchClock, ClipHint
-from ..record import Record, settings_key
+from ..record import Record
 from ..redact import METHODS, Method, redact
-from ..settings import Options
-from ..write_clean import DEFAULT_QUALITY, output_target
 from .edits import RegionEditor
 from .images import to_qimage
 from .isolation import InProcessProvider, ProcessProvider, Provider
@@ -67,15 +65,13 @@ from .language import LANGUAGES, arg, describe, save_language, saved_language
 from .photo_list import PhotoDelegate, PhotoItem, PhotoListModel, Status, collect
 from .reveal_panel import RevealPanel
 from .review_view import ReviewView
-from .session import Session
+from .session import Job, Session
 from .spans import span_of, with_span
-from .tasks import Checked, ExportTask
-from .video_tasks import UserRegion, VideoChecked, VideoExportTask
+from .tasks import Checked
+from .video_tasks import VideoChecked
 
 PIXEL_CACHE = 6  # decoded photos kept in memory; others are asked of a worker when shown
-Job = tuple[PhotoItem, ExportTask | VideoExportTask, Path]  # what, how, the file it writes
 FRAME_CACHE = 4  # decoded frames of the clip under review (a worker decodes others again)
-APP_TOOL = "crowdveil-app"
 EXPORT_STEPS = 1000  # the export bar's fill, in thousandths of its work
 
 
@@ -823,7 +819,8 @@ class MainWindow(QMainWindow):
         if folder is None:
             return False
         folder = Path(folder)
-        jobs = self._plan_jobs(ready, folder)
+        jobs = self.session.plan_export(ready, folder, self.method(),
+                                        [i.path for i in self.model.items])
         jobs, skipped, refused, answer = self._settle_existing(jobs, Record(folder))
         if answer == "cancel":
             return False
@@ -854,42 +851,6 @@ class MainWindow(QMainWindow):
             return False
         self._start_export(jobs, notes)
         return True
-
-    def _plan_jobs(self, items: list[PhotoItem], folder: Path
-                   ) -> list[Job]:
-        """Output names from the CLI's planner (no other names exist): distinct, and never a
-        loaded photo's path; the key holds everything that decides the output's pixels."""
-        sources = []
-        for item in items:
-            rel = Path(item.path.name)
-            if item.root != item.path:  # from a dropped folder: keep its layout
-                try:
-                    rel = item.path.relative_to(item.root)
-                except ValueError:
-                    pass
-            sources.append((item.path, rel))
-        planned = batch.plan_sources(sources, folder, inputs=[i.path for i in self.model.items])
-        method, quality = self.method(), DEFAULT_QUALITY
-        options = Options(method=method, quality=quality, max_pixels=self.max_pixels)
-        jobs: list[Job] = []
-        for item, job in zip(items, planned, strict=True):
-            key = settings_key(tool=APP_TOOL, method=method, quality=quality,
-                               regions=[r.to_json() for r in item.regions])
-            if item.video:
-                # the user's regions hold over the whole clip unless trimmed (a face that
-                # shows once is enough to identify someone: a shorter span is the riskier one)
-                spans = [UserRegion(r, *span_of(r, item.frames)) for r in item.regions]
-                video_task = VideoExportTask(
-                    item.path, item.digest, job.target_base, item.frame_regions, spans,
-                    folder, key, options, weight=batch.clip_weight(item.path))
-                jobs.append((item, video_task, job.target_base.with_name(
-                    job.target_base.name + VIDEO_OUTPUT_SUFFIX)))
-                continue
-            task = ExportTask(item.path, item.digest, job.target_base, list(item.regions),
-                              folder, key, options)
-            jobs.append((item, task, output_target(job.target_base, item.format,
-                                                   item.has_alpha)))
-        return jobs
 
     def _settle_existing(self, jobs: list[Job], record: Record):
         """Ask about files already there. "Skip existing" skips only an output the record

@@ -12,14 +12,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..batch import clip_weight
+from ..batch import clip_weight, plan_sources
+from ..formats import VIDEO_OUTPUT_SUFFIX
 from ..messages import msg
 from ..pipeline import FileResult, error_row
-from ..write_clean import remove_stale_temps
+from ..record import settings_key
+from ..redact import Method
+from ..settings import DEFAULT_QUALITY, Options
+from ..write_clean import output_target, remove_stale_temps
 from .isolation import Provider
 from .photo_list import PhotoItem
+from .spans import span_of
 from .tasks import Changed, Checked, CheckTask, ExportTask, Pixels, PixelsTask
 from .video_tasks import (
+    UserRegion,
     VideoChanged,
     VideoChecked,
     VideoCheckTask,
@@ -29,6 +35,8 @@ from .video_tasks import (
 )
 
 CHANGED = msg("app.changed")
+APP_TOOL = "crowdveil-app"  # the tool named in the key of every output the app writes
+Job = tuple[PhotoItem, ExportTask | VideoExportTask, Path]  # what, how, the file it writes
 
 
 @dataclass
@@ -102,6 +110,42 @@ class Session(QObject):
             if t.kind != "export" and id(t.item) in doomed:
                 self.provider.cancel(ticket, kill_running=True)
                 del self._tickets[ticket]
+
+    def plan_export(self, items: list[PhotoItem], folder: Path, method: Method,
+                    loaded: list[Path]) -> list[Job]:
+        """The export of `items` into `folder`: output names from the CLI's planner (no other
+        names exist): distinct, and never one of the `loaded` files' paths; the key holds
+        everything that decides the output's pixels."""
+        sources = []
+        for item in items:
+            rel = Path(item.path.name)
+            if item.root != item.path:  # from a dropped folder: keep its layout
+                try:
+                    rel = item.path.relative_to(item.root)
+                except ValueError:
+                    pass
+            sources.append((item.path, rel))
+        planned = plan_sources(sources, folder, inputs=loaded)
+        options = Options(method=method, quality=DEFAULT_QUALITY, max_pixels=self.max_pixels)
+        jobs: list[Job] = []
+        for item, job in zip(items, planned, strict=True):
+            key = settings_key(tool=APP_TOOL, method=method, quality=options.quality,
+                               regions=[r.to_json() for r in item.regions])
+            if item.video:
+                # the user's regions hold over the whole clip unless trimmed (a face that
+                # shows once is enough to identify someone: a shorter span is the riskier one)
+                spans = [UserRegion(r, *span_of(r, item.frames)) for r in item.regions]
+                video_task = VideoExportTask(
+                    item.path, item.digest, job.target_base, item.frame_regions, spans,
+                    folder, key, options, weight=clip_weight(item.path))
+                jobs.append((item, video_task, job.target_base.with_name(
+                    job.target_base.name + VIDEO_OUTPUT_SUFFIX)))
+                continue
+            task = ExportTask(item.path, item.digest, job.target_base, list(item.regions),
+                              folder, key, options)
+            jobs.append((item, task, output_target(job.target_base, item.format,
+                                                   item.has_alpha)))
+        return jobs
 
     def export(self, jobs: list[tuple[PhotoItem, ExportTask | VideoExportTask]]) -> None:
         self._cancelled = False
