@@ -286,23 +286,10 @@ def redacted_frame(frame: av.VideoFrame, orientation: Orientation, regions: list
         blocks = rows[:, 0::2] | rows[:, 1::2]
         cb[blocks] = FILL_YUV[1]
         cr[blocks] = FILL_YUV[2]
-    return _described(out, frame)
+    return out
 
 
 _UNSPECIFIED = 2  # ISO/IEC 23091-2's "unspecified" matrix, primaries and transfer
-
-
-def _described(out: av.VideoFrame, source: av.VideoFrame) -> av.VideoFrame:
-    """`out` labelled with `source`'s colour description (matrix, primaries, transfer) and
-    limited range: its YUV values are `source`'s, and a player told another matrix shows
-    other colours (a phone's BT.2020 HLG clip came out 5 levels off on average). The
-    transfer is kept, not tone-mapped: an HDR clip stays HDR where the player can show it."""
-    if _yuv(source.format.name):  # an RGB frame was converted with swscale's default matrix
-        out.colorspace = source.colorspace
-    out.color_primaries = source.color_primaries
-    out.color_trc = source.color_trc
-    out.color_range = ColorRange.MPEG
-    return out
 
 
 def _yuv(pix_fmt: str | None) -> bool:
@@ -1184,7 +1171,11 @@ def _encode(source: Path, tmp: Path, info: ClipInfo, regions: list[list[Region]]
                                   options={"crf": str(CRF), "preset": PRESET, "bf": "0"})
             vout.width, vout.height, vout.pix_fmt = info.width, info.height, "yuv420p"
             if method == "fill":
-                # the stream says what its frames say (`_described`): the input's colours
+                # a fill keeps the input's YUV values, so the stream says what the input said
+                # (matrix, primaries, transfer; always limited range): told another matrix, a
+                # player showed a phone's BT.2020 HLG clip 5 levels off on average. The
+                # transfer is kept, not tone-mapped: HDR stays HDR where the player shows it.
+                # An RGB input was converted with swscale's default matrix: that one it keeps
                 cin, cout = vin.codec_context, vout.codec_context
                 described = ("color_primaries", "color_trc") + (
                     ("colorspace",) if _yuv(cin.pix_fmt) else ())
