@@ -37,7 +37,7 @@ from video import Tally, photo_side  # noqa: E402  (benchmarks/video.py: the sam
 
 from crowdveil.formats import video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
-from crowdveil.regions import Region, clip_region, head_geometry, head_region  # noqa: E402
+from crowdveil.regions import head_geometry, head_region  # noqa: E402
 
 WORK = HERE / "_work"
 SAVED = WORK / "replay"
@@ -78,21 +78,17 @@ def _yunet(name: str, frames: int) -> list[list]:
 
 
 def untracked(found: video.Searched, width: int, height: int) -> list[list]:
-    """Each frame's own finds only, drawn as the tracker draws a sighting (REGION_GROW):
+    """Each frame's own finds only, drawn as the tracker draws a sighting (video._region):
     what the same search pass hides without tracking, holding or carrying."""
     out = []
     for dets in found.detections:
         frame = []
         for d in dets:
-            r = head_region(d, width, height, head_geometry)
-            if r is not None:
-                cx, cy = r.x + r.w / 2, r.y + r.h / 2
-                w, h = r.w * video.REGION_GROW, r.h * video.REGION_GROW
-                grown = clip_region(Region(int(cx - w / 2), int(cy - h / 2), int(w) + 1,
-                                           int(h) + 1, "ellipse", d.score, d.source),
-                                    width, height)
-                if grown is not None:
-                    frame.append(grown)
+            head = head_region(d, width, height, head_geometry)
+            drawn = None if head is None else video._region(
+                video._box(head), video._Track(score=d.score, source=d.source), width, height)
+            if drawn is not None:
+                frame.append(drawn)
         out.append(frame)
     return out
 
