@@ -56,9 +56,14 @@ PLANTED = {
 }
 
 
+@functools.cache
+def _annotations() -> dict:
+    return json.loads((DEV / "annotations.json").read_text())
+
+
 def mosaic(cell_h: int, cols: int, rows: int, seed: int) -> tuple[np.ndarray, list[tuple]]:
     """Dev photos scaled to `cell_h` tall, packed in rows; their faces (id, x, y, w, h)."""
-    truth = json.loads((DEV / "annotations.json").read_text())
+    truth = _annotations()
     names = sorted(truth)
     rng = np.random.default_rng(seed)
     rng.shuffle(names)
@@ -80,11 +85,6 @@ def mosaic(cell_h: int, cols: int, rows: int, seed: int) -> tuple[np.ndarray, li
         width = min(width or 10**9, canvas_rows[-1].shape[1])
     canvas = np.concatenate([c[:, :width] for c in canvas_rows], axis=0)
     return canvas, [f for f in faces if f[1] + f[3] <= width]
-
-
-@functools.cache
-def _annotations() -> dict:
-    return json.loads((DEV / "annotations.json").read_text())
 
 
 def photo_side(fid: str) -> float:
