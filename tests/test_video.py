@@ -229,7 +229,7 @@ def test_a_face_lost_where_another_is_found_nearby_is_still_held(walk: float) ->
 
 def test_an_unsure_face_lost_where_another_is_found_is_held_until_then() -> None:
     """An unsure face A (faint, as a masked face under sunglasses scores) is found by the full
-    searches of frames 0-12, then by none (it is still there); eight frames on, a full search
+    searches of frames 0-18, then by none (it is still there); eight frames on, a full search
     finds B 25 px to its right and the tracker joins B to A's track by distance. Nothing seen
     between says A left: it stays hidden where it was until B's sighting, not only for an
     unsure face's short hold (the benchmark's 1080p seed 4 clip showed such a face, leaving
