@@ -97,9 +97,9 @@ def _int8_only_from(detector, long_side: int) -> None:
         nets = {"int8": member.net, "fp32": CenterFaceNet(precision="fp32")}
         inner = member.detect_faint
 
-        def detect_faint(rgb, ratio, member=member, nets=nets, inner=inner):
+        def detect_faint(rgb, *args, member=member, nets=nets, inner=inner):
             member.net = nets["int8" if max(rgb.shape[:2]) >= long_side else "fp32"]
-            return inner(rgb, ratio)
+            return inner(rgb, *args)
 
         member.detect_faint = detect_faint
 

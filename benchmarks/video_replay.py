@@ -97,6 +97,8 @@ def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
           tag: str = "", track: bool = True) -> dict:
     with open(SAVED / f"{name}{tag}.pkl", "rb") as fh:
         width, height, rate, found = pickle.load(fh)
+    if not hasattr(found, "small"):  # saved before the search reported small faint boxes
+        found.small = []
     truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
     video.REGION_GROW, before = video.REGION_GROW * grow, video.REGION_GROW
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -27,6 +27,16 @@ class Detection:
             self.x * factor, self.y * factor, self.w * factor, self.h * factor,
             self.score, self.source,
         )
+
+
+class FaintSplit(NamedTuple):
+    """A full search's finds for the video tracker (`detect_faint`): the faces `detect` gives,
+    the faint ones scored a little below the thresholds, and the small faint ones scored
+    further below them (each kept only where it persists: formats/video.py)."""
+
+    sure: list[Detection]
+    faint: list[Detection]
+    small: list[Detection]
 
 
 class Detector(Protocol):

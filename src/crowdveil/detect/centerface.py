@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import CrowdveilError
-from .base import Detection
+from .base import Detection, FaintSplit
 from .merge import Neighbours, merge_detections
 from .onnx_shapes import with_symbolic_dims
 from .scales import Pass, plan_passes, resize
@@ -311,25 +311,38 @@ class CenterFaceDetector:
         return dets
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
-        return self.detect_faint(rgb, 1.0)[0]
+        return self.detect_faint(rgb, 1.0).sure
 
-    def detect_faint(self, rgb: np.ndarray, ratio: float) -> tuple[list[Detection],
-                                                                    list[Detection]]:
+    def detect_faint(self, rgb: np.ndarray, ratio: float, small_ratio: float | None = None,
+                     small_side: float = 0.0) -> FaintSplit:
         """`detect`'s faces, and the faint ones: what every pass scores between its threshold
-        times `ratio` and its threshold (the video tracker keeps those that persist)."""
+        times `ratio` and its threshold (the video tracker keeps those that persist); and,
+        with `small_ratio`, the small faint ones: boxes of at most `small_side` px scored
+        down to the threshold times `small_ratio` (CenterFace scores a 15-25 px face
+        0.04-0.15 at any enlargement: benchmarks/RESULTS.md)."""
         h, w = rgb.shape[:2]
         found: list[Detection] = []
         faint: list[Detection] = []
+        small: list[Detection] = []
         passes = self.passes(h, w)
+        low = ratio if small_ratio is None else min(ratio, small_ratio)
 
         def split(dets: list[Detection], threshold: float) -> None:
             for d in dets:
-                (found if d.score >= threshold else faint).append(d)
+                if d.score >= threshold:
+                    found.append(d)
+                    continue
+                if d.score >= threshold * ratio:
+                    faint.append(d)
+                if (small_ratio is not None and max(d.w, d.h) <= small_side
+                        and d.score >= threshold * small_ratio):
+                    small.append(d)
 
         for p in passes:
-            dets, heat = self.run_pass(rgb, p.scale, ratio)
+            dets, heat = self.run_pass(rgb, p.scale, low)
             split(dets, self.threshold if p.scale >= 1 else self.coarse_threshold)
             if self.zoom and p.scale == 1.0 and passes[0].scale == 1.0:
                 # No enlarged pass was affordable on the whole picture: zoom where it matters.
-                split(self.detect_zoom(rgb, heat, ratio), self.threshold)
-        return merge_detections(found), merge_detections(faint)
+                split(self.detect_zoom(rgb, heat, low), self.threshold)
+        return FaintSplit(merge_detections(found), merge_detections(faint),
+                          merge_detections(small))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .base import Detection, Detector
+from .base import Detection, Detector, FaintSplit
 from .merge import merge_detections
 
 
@@ -25,20 +25,24 @@ class EnsembleDetector:
             found.extend(member.detect(rgb))
         return merge_detections(found)
 
-    def detect_faint(self, rgb: np.ndarray, ratio: float) -> tuple[list[Detection],
-                                                                    list[Detection]]:
-        """`detect`'s faces, and the faint ones of the members that offer them."""
+    def detect_faint(self, rgb: np.ndarray, ratio: float, small_ratio: float | None = None,
+                     small_side: float = 0.0) -> FaintSplit:
+        """`detect`'s faces, and the faint (and small faint) ones of the members that offer
+        them."""
         found: list[Detection] = []
         faint: list[Detection] = []
+        small: list[Detection] = []
         for member in self.members:
             split = getattr(member, "detect_faint", None)
             if split is None:
                 found.extend(member.detect(rgb))
             else:
-                sure, weak = split(rgb, ratio)
-                found.extend(sure)
-                faint.extend(weak)
-        return merge_detections(found), merge_detections(faint)
+                parts = split(rgb, ratio, small_ratio, small_side)
+                found.extend(parts.sure)
+                faint.extend(parts.faint)
+                small.extend(parts.small)
+        return FaintSplit(merge_detections(found), merge_detections(faint),
+                          merge_detections(small))
 
     def glance(self, rgb: np.ndarray) -> list[Detection]:
         """The members' cheap looks (formats/video.py), for the frames between full searches."""
