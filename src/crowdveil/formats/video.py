@@ -470,11 +470,13 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
                 cut.append(box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height)
         live = [tr for tr in tracks if t - tr.last()[0] <= window]
         pairs = []
+        predictions = [_prediction(tr, t) for tr in live]
+        reachable = _reachable(predictions, [box for box, _ in boxes])
         for i, (box, _) in enumerate(boxes):
-            for j, tr in enumerate(live):
-                overlap = _follows(tr, t, box)
+            for j in reachable[i]:
+                overlap = _follows(box, predictions[j])
                 if overlap is not None:
-                    pairs.append((overlap, i, j))
+                    pairs.append((overlap, i, int(j)))
         pairs.sort(reverse=True)
         used_d: set[int] = set()
         used_t: set[int] = set()
@@ -537,28 +539,60 @@ def _search_distances(searched: list[bool] | None, n: int) -> tuple[list[int], l
     return to_next, to_previous
 
 
-def _follows(tr: _Track, t: int, box: Box) -> float | None:
-    """How well `box` at frame `t` continues `tr` (higher is better), None if it cannot.
+Prediction = tuple[Box, float, float]  # where a track should be, its size, a loose join's reach
+
+
+def _prediction(tr: _Track, t: int) -> Prediction:
+    """Where `tr`'s face should be at frame `t` (its speed carried over the gap since it was
+    last seen), its size, and how far a join by distance may reach: further after a longer gap."""
+    last_t, last = tr.last()
+    gap = t - last_t
+    vx, vy = tr.velocity(at_end=True)
+    size = max(last[2] - last[0], last[3] - last[1], 1.0)
+    return _moved(last, vx * gap, vy * gap, 0.0), size, size * (0.5 + 0.25 * gap)
+
+
+def _reachable(predictions: list[Prediction], boxes: list[Box]) -> list[np.ndarray]:
+    """For each box, the indices of the tracks it could continue (`_follows`): those whose
+    predicted box it overlaps, or whose reach it is within at a size within 2x, with a pixel
+    to spare. Only a shortcut: a crowd's faint boxes number hundreds a frame, and judging every
+    box against every track took seconds a clip."""
+    if not predictions or not boxes:
+        return [np.zeros(0, dtype=int) for _ in boxes]
+    p = np.array([pr[0] for pr in predictions])
+    size = np.array([pr[1] for pr in predictions])
+    far = np.array([pr[2] for pr in predictions]) + 1.0
+    pcx, pcy = (p[:, 0] + p[:, 2]) / 2, (p[:, 1] + p[:, 3]) / 2
+    phw, phh = (p[:, 2] - p[:, 0]) / 2, (p[:, 3] - p[:, 1]) / 2
+    out = []
+    for b in boxes:
+        dx = np.abs((b[0] + b[2]) / 2 - pcx)
+        dy = np.abs((b[1] + b[3]) / 2 - pcy)
+        overlaps = (dx <= (b[2] - b[0]) / 2 + phw + 1.0) & (dy <= (b[3] - b[1]) / 2 + phh + 1.0)
+        other = max(b[2] - b[0], b[3] - b[1], 1.0)
+        alike = (other >= 0.49 * size) & (other <= 2.01 * size)
+        out.append(np.nonzero(overlaps | ((np.hypot(dx, dy) <= far) & alike))[0])
+    return out
+
+
+def _follows(box: Box, prediction: Prediction) -> float | None:
+    """How well `box` continues the track `prediction` is made for (higher is better), None
+    if it cannot.
 
     A join is judged by the overlap with where the track's speed puts it (above 1), or, after
     a gap, by a distance that grows with the gap (below 1: a loose join). A wrong join costs
     area, never a face: the frames of a loose join's gap get both the interpolation and each
     end's hold (`_track_boxes`).
     """
-    last_t, last = tr.last()
-    gap = t - last_t
-    vx, vy = tr.velocity(at_end=True)
-    predicted = _moved(last, vx * gap, vy * gap, 0.0)
+    predicted, size, reach = prediction
     overlap = _iou(box, predicted)
     if overlap >= MATCH_IOU:
         return 1.0 + overlap
-    size = max(last[2] - last[0], last[3] - last[1], 1.0)
     other = max(box[2] - box[0], box[3] - box[1], 1.0)
     if not 0.5 <= other / size <= 2.0:
         return None
     dist = math.hypot((box[0] + box[2] - predicted[0] - predicted[2]) / 2,
                       (box[1] + box[3] - predicted[1] - predicted[3]) / 2)
-    reach = size * (0.5 + 0.25 * gap)
     return 1.0 - dist / reach if dist <= reach else None
 
 
