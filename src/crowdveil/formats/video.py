@@ -1009,18 +1009,19 @@ def _supported(found: Searched, rate: float) -> list[list[Detection]]:
     # cuts[t]: how many camera steps up to frame t are unknown (a cut, or no camera path)
     known = found.steady if len(found.steady) == n else [False] * n
     cuts = np.cumsum([0] + [0 if k else 1 for k in known[1:]])
-    scene = {t: np.array([motion.map_box(found.camera[t], _det_box(d)) for d in ds])
-             for t, ds in enumerate(found.small) if ds}
+    # per frame with small boxes: their centres and sizes in the scene, computed once
+    scene: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for t, ds in enumerate(found.small):
+        if ds:
+            b = np.array([motion.map_box(found.camera[t], _det_box(d)) for d in ds])
+            scene[t] = ((b[:, :2] + b[:, 2:]) / 2,
+                        np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))
     out: list[list[Detection]] = [[] for _ in range(n)]
-    for t, boxes in scene.items():
-        centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-        sizes = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-        support = np.zeros(len(boxes), dtype=int)
-        for u, others in scene.items():
+    for t, (centres, sizes) in scene.items():
+        support = np.zeros(len(sizes), dtype=int)
+        for u, (their_centres, their_sizes) in scene.items():
             if u == t or abs(u - t) > window or cuts[max(t, u)] != cuts[min(t, u)]:
                 continue
-            their_centres = (others[:, :2] + others[:, 2:]) / 2
-            their_sizes = np.maximum(others[:, 2] - others[:, 0], others[:, 3] - others[:, 1])
             apart = np.hypot(centres[:, None, 0] - their_centres[None, :, 0],
                              centres[:, None, 1] - their_centres[None, :, 1])
             ratio = sizes[:, None] / np.maximum(their_sizes[None, :], 1e-6)
