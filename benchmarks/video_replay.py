@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 
 from video import Tally, photo_side  # noqa: E402  (benchmarks/video.py: the same scoring rules)
 
+from crowdveil.detect import Detection  # noqa: E402
 from crowdveil.formats import video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
 from crowdveil.regions import head_geometry, head_region  # noqa: E402
@@ -93,10 +94,36 @@ def untracked(found: video.Searched, width: int, height: int) -> list[list]:
     return out
 
 
+def from_raw(found: video.Searched) -> video.Searched:
+    """The search as the product makes it today, from a `-raw` save (every CenterFace box the
+    full search scored down to 0.2x its pass's threshold, unmerged, its source tagged
+    "centerface@THRESHOLD"): the faint and small faint boxes picked with formats/video's
+    current ratios and merged as detect_faint merges them."""
+    from crowdveil.detect.merge import merge_detections
+
+    faint, small = [], []
+    for dets in found.faint:
+        f, s = [], []
+        for d in dets:
+            threshold = float(d.source.split("@")[1])
+            plain = Detection(d.x, d.y, d.w, d.h, d.score, "centerface")
+            if d.score >= threshold * video.FAINT_RATIO:
+                f.append(plain)
+            if (max(d.w, d.h) <= video.SMALL_FAINT_SIDE
+                    and d.score >= threshold * video.SMALL_FAINT_RATIO):
+                s.append(plain)
+        faint.append(merge_detections(f))
+        small.append(merge_detections(s))
+    return video.Searched(found.detections, found.searched, found.camera, faint,
+                          found.steady, small)
+
+
 def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
           tag: str = "", track: bool = True) -> dict:
     with open(SAVED / f"{name}{tag}.pkl", "rb") as fh:
         width, height, rate, found = pickle.load(fh)
+    if tag == "-raw":
+        found = from_raw(found)
     if not hasattr(found, "small"):  # saved before the search reported small faint boxes
         found.small = []
     truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
@@ -132,7 +159,8 @@ def main() -> int:
     ap.add_argument("--yunet-threshold", type=float, default=0.3)
     ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "int8"],
                     help="save: CenterFace's precision for the search pass")
-    ap.add_argument("--tag", default="", help="saved as / scored from replay/NAME-TAG.pkl")
+    ap.add_argument("--tag", default="", help="saved as / scored from replay/NAME-TAG.pkl; "
+                    "tag raw: a search saved with every faint box (`from_raw`)")
     ap.add_argument("--no-track", action="store_true",
                     help="score each frame's own finds, without the tracker")
     args = ap.parse_args()
