@@ -8,13 +8,13 @@
 `save` runs the search pass (the detector on every frame, what `crowdveil` does before
 tracking) on clips that benchmarks/video.py built in benchmarks/_work, and keeps what it found
 (benchmarks/_work/replay/NAME.pkl). `score` tracks those finds as the CLI does
-(formats/video.track_found) and scores the regions' masks against the clip's ground truth with
+(formats/tracking.track_found) and scores the regions' masks against the clip's ground truth with
 video.py's rules (a face is hidden in a frame when >= 80 % of its box is filled): per-frame
 recall for faces >= 10 px, faces >= 20 px shown in some frame (with the frames and cover), and
 the share of frame area filled away from faces. Scoring masks, not the encoded output, differs
 from video.py by a few hundredths of a point of recall at most.
 
-Variants: `--grow G` draws every region at G times formats/video.REGION_GROW's setting;
+Variants: `--grow G` draws every region at G times formats/tracking.REGION_GROW's setting;
 `--no-track` scores each frame's own finds (the same search pass without the tracker);
 `--yunet all|full` adds YuNet (../shared/models/yunet, benchmarks/yunet.py; not in the package)
 as separate tracks beside the ensemble's, on every frame or on the full-search frames only.
@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 from video import Tally, photo_side  # noqa: E402  (benchmarks/video.py: the same scoring rules)
 
 from crowdveil.detect import Detection  # noqa: E402
-from crowdveil.formats import video  # noqa: E402
+from crowdveil.formats import tracking, video  # noqa: E402
 from crowdveil.redact import regions_mask  # noqa: E402
 from crowdveil.regions import head_geometry, head_region  # noqa: E402
 
@@ -78,23 +78,23 @@ def _yunet(name: str, frames: int) -> list[list]:
     return found[:frames]
 
 
-def untracked(found: video.Searched, width: int, height: int) -> list[list]:
-    """Each frame's own finds only, drawn as the tracker draws a sighting (video._region):
+def untracked(found: tracking.Searched, width: int, height: int) -> list[list]:
+    """Each frame's own finds only, drawn as the tracker draws a sighting (tracking._region):
     what the same search pass hides without tracking, holding or carrying."""
     out = []
     for dets in found.detections:
         frame = []
         for d in dets:
             head = head_region(d, width, height, head_geometry)
-            drawn = None if head is None else video._region(
-                video._box(head), video._Track(score=d.score, source=d.source), width, height)
+            drawn = None if head is None else tracking._region(
+                tracking._box(head), tracking._Track(score=d.score, source=d.source), width, height)
             if drawn is not None:
                 frame.append(drawn)
         out.append(frame)
     return out
 
 
-def from_raw(found: video.Searched) -> video.Searched:
+def from_raw(found: tracking.Searched) -> tracking.Searched:
     """The search as the product makes it today, from a `-raw` save (every CenterFace box the
     full search scored down to 0.2x its pass's threshold, unmerged, its source tagged
     "centerface@THRESHOLD"): the faint and small faint boxes picked with formats/video's
@@ -107,14 +107,14 @@ def from_raw(found: video.Searched) -> video.Searched:
         for d in dets:
             threshold = float(d.source.split("@")[1])
             plain = Detection(d.x, d.y, d.w, d.h, d.score, "centerface")
-            if d.score >= threshold * video.FAINT_RATIO:
+            if d.score >= threshold * tracking.FAINT_RATIO:
                 f.append(plain)
-            if (max(d.w, d.h) <= video.SMALL_FAINT_SIDE
-                    and d.score >= threshold * video.SMALL_FAINT_RATIO):
+            if (max(d.w, d.h) <= tracking.SMALL_FAINT_SIDE
+                    and d.score >= threshold * tracking.SMALL_FAINT_RATIO):
                 s.append(plain)
         faint.append(merge_detections(f))
         small.append(merge_detections(s))
-    return video.Searched(found.detections, found.searched, found.camera, faint,
+    return tracking.Searched(found.detections, found.searched, found.camera, faint,
                           found.steady, small)
 
 
@@ -127,22 +127,22 @@ def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
     if not hasattr(found, "small"):  # saved before the search reported small faint boxes
         found.small = []
     truth = json.loads((WORK / f"{name}-truth.json").read_text())["truth"]
-    video.REGION_GROW, before = video.REGION_GROW * grow, video.REGION_GROW
+    tracking.REGION_GROW, before = tracking.REGION_GROW * grow, tracking.REGION_GROW
     try:
         if track:
-            regions, _ = video.track_found(found, width, height, rate)
+            regions, _ = tracking.track_found(found, width, height, rate)
         else:
             regions = untracked(found, width, height)
         if yunet:
             finds = _yunet(name, len(found))
             dets = [[d for d in ds if d.score >= yunet_threshold]
                     if yunet == "all" or found.searched[t] else [] for t, ds in enumerate(finds)]
-            more, _ = video.track(dets, width, height, rate, found.camera,
+            more, _ = tracking.track(dets, width, height, rate, found.camera,
                                   found.searched if yunet == "full" else None,
                                   steady=found.steady or None)
             regions = [a + b for a, b in zip(regions, more, strict=True)]
     finally:
-        video.REGION_GROW = before
+        tracking.REGION_GROW = before
     tally = Tally()
     for t, frame_regions in enumerate(regions[: len(truth)]):
         filled = regions_mask(frame_regions, height, width)

@@ -24,7 +24,7 @@ from plant import encode_clip, face_box, face_image
 from crowdveil import batch, cli
 from crowdveil.detect import DetectorSettings
 from crowdveil.detect.base import Detection
-from crowdveil.formats import video
+from crowdveil.formats import tracking, video
 from crowdveil.pipeline import Options
 from crowdveil.pool import WorkerPool
 from crowdveil.redact import regions_mask
@@ -167,7 +167,7 @@ def test_lost_face_stays_destroyed_for_half_a_second_both_ways(
 ) -> None:
     """Seen only in frames 20-40: still hidden in 5-19 and 41-55 (0.5 s at 30 fps). The face
     keeps still, so it is carried STILL_CARRY_S at its place (2 s), and no longer."""
-    end = 40 + math.ceil(video.STILL_CARRY_S * 30)
+    end = 40 + math.ceil(tracking.STILL_CARRY_S * 30)
     clip = make_clip(tmp_path / "turn.mp4", n=end + 12, place=still)
     use_detector(monkeypatch, TruthDetector(still, miss=lambda t: not 20 <= t <= 40))
     assert cli.main([str(clip), "-o", str(tmp_path / "out"), "-q"]) == 0
@@ -185,7 +185,7 @@ def test_tracker_follows_a_moving_face_across_a_gap() -> None:
     dets: list[list[Detection]] = [[] for _ in range(11)]
     dets[0] = [Detection(10, 40, 20, 20, 0.9, "t")]
     dets[10] = [Detection(60, 40, 20, 20, 0.9, "t")]
-    regions, faces = video.track(dets, 160, 120, 30.0)
+    regions, faces = tracking.track(dets, 160, 120, 30.0)
     assert faces == 1
     for t in range(11):
         cx = 20 + 5 * t
@@ -198,7 +198,7 @@ def test_a_face_boxed_off_centre_is_destroyed_whole_in_every_frame() -> None:
     Fails with the photo's head ellipse alone (REGION_GROW 1.0): the face's left corners show."""
     face = (60, 40, 30, 30)  # x, y, w, h of the true face
     dets = [[Detection(face[0] + 6, face[1], face[2], face[3], 0.9, "t")] for _ in range(10)]
-    regions, _ = video.track(dets, 160, 120, 30.0)
+    regions, _ = tracking.track(dets, 160, 120, 30.0)
     x, y, w, h = face
     for t, frame_regions in enumerate(regions):
         mask = regions_mask(frame_regions, 120, 160)
@@ -218,9 +218,9 @@ def test_a_face_lost_where_another_is_found_nearby_is_still_held(walk: float) ->
         dets[t].append(Detection(*a, 0.9, "t"))
     for t in range(13, n):
         dets[t].append(Detection(45.0 + walk * (t - 13), 40.0, 20.0, 20.0, 0.9, "t"))
-    regions, faces = video.track(dets, 160, 120, 30.0)
+    regions, faces = tracking.track(dets, 160, 120, 30.0)
     assert faces == 1  # the join this test is about
-    hold = math.ceil(video.HOLD_S * 30)
+    hold = math.ceil(tracking.HOLD_S * 30)
     x, y, w, h = (int(v) for v in a)
     for t in range(11, 11 + hold):
         mask = regions_mask(regions[t], 120, 160)
@@ -243,7 +243,7 @@ def test_an_unsure_face_lost_where_another_is_found_is_held_until_then() -> None
     for t in range(b_at, n, every):
         dets[t].append(Detection(45.0, 40.0, 20.0, 20.0, 0.2, "t"))
     assert 0.2 < SURE_SCORE  # the case this test is about: an unsure track's short hold
-    regions, faces = video.track(dets, 160, 120, 30.0, searched=searched)
+    regions, faces = tracking.track(dets, 160, 120, 30.0, searched=searched)
     assert faces == 1  # the join this test is about
     x, y, w, h = (int(v) for v in a)
     for t in range(18, b_at):
@@ -270,7 +270,7 @@ def test_a_face_coming_in_over_the_edge_is_hidden_where_it_keeps_still() -> None
             dets[t].append(Detection(x - 15, 0.0, size, y0 + size, 0.9, "t"))
         else:
             dets[t].append(Detection(x, y0, size, size, 0.9, "t"))
-    regions, _ = video.track(dets, 160, height, 30.0, camera=camera,
+    regions, _ = tracking.track(dets, 160, height, 30.0, camera=camera,
                              searched=[True] * n, steady=[True] * n)
     for t in range(5):
         bottom = int(math.ceil(top(t) + size))
@@ -299,7 +299,7 @@ def test_an_unsure_face_going_out_over_the_edge_is_hidden_until_it_is_gone() -> 
     for t in (6, 12):  # two sightings: too few for a still face's long carry
         dets[t].append(Detection(x, max(0.0, top(t)), size, size + min(0.0, top(t)), 0.2, "t"))
     assert 0.2 < SURE_SCORE  # the case this test is about: an unsure track's short hold
-    regions, _ = video.track(dets, 160, height, 30.0, camera=camera, searched=searched,
+    regions, _ = tracking.track(dets, 160, height, 30.0, camera=camera, searched=searched,
                              steady=[True] * n)
     gone = math.ceil((30.0 + size) / speed)  # its bottom edge leaves the frame
     assert gone - 12 > every  # part of the face is inside after the next search misses it
@@ -315,9 +315,9 @@ def test_a_longer_hold_takes_nothing_from_the_frames_a_shorter_one_covers() -> N
     """Holding a track longer (a face cut by the edge) must only add frames: with the growth
     spread over the whole hold, a longer hold drew smaller boxes in its first frames (a face
     in the benchmark's 1080p seed 5 clip went from 92 % hidden to 65 %)."""
-    tr = video._Track({10: (40.0, 40.0, 70.0, 70.0), 14: (44.0, 40.0, 74.0, 70.0)}, score=0.2)
-    short = dict(video._track_boxes(tr, 60, 5, 5))
-    longer = dict(video._track_boxes(tr, 60, 5, 5, longer=(10, 10)))
+    tr = tracking._Track({10: (40.0, 40.0, 70.0, 70.0), 14: (44.0, 40.0, 74.0, 70.0)}, score=0.2)
+    short = dict(tracking._track_boxes(tr, 60, 5, 5))
+    longer = dict(tracking._track_boxes(tr, 60, 5, 5, longer=(10, 10)))
     assert set(short) < set(longer)
     for t, box in short.items():
         got = longer[t]

@@ -19,7 +19,7 @@ from test_video import decoded, face_brightness, use_detector
 
 from crowdveil import cli, resample
 from crowdveil.detect.base import Detection
-from crowdveil.formats import motion, video
+from crowdveil.formats import motion, tracking, video
 from crowdveil.redact import redact
 
 W, H = 192, 128
@@ -246,9 +246,9 @@ def test_tracker_holds_a_face_seen_by_one_full_search_until_the_next(
     dets: list[list[Detection]] = [[] for _ in range(n)]
     dets[9] = [Detection(60, 40, 20, 20, 0.2, "t")]
     searched = [t % 9 == 0 for t in range(n)]
-    regions, _ = video.track(dets, 160, 120, 30.0, None, searched)
+    regions, _ = tracking.track(dets, 160, 120, 30.0, None, searched)
     assert all(regions[t] for t in range(1, 18)), [t for t in range(n) if not regions[t]]
-    plain, _ = video.track(dets, 160, 120, 30.0)
+    plain, _ = tracking.track(dets, 160, 120, 30.0)
     assert not plain[1] and not plain[17]  # every frame searched: the short weak hold
 
 
@@ -256,13 +256,13 @@ def test_a_faint_face_is_destroyed_where_full_searches_keep_seeing_it() -> None:
     """Scored below the threshold by every full search (a masked, hazy face): destroyed in
     every frame; a faint box seen by one full search only (a false alarm) is not drawn."""
     every = 6
-    n = every * (video.FAINT_SIGHTINGS + 1)
+    n = every * (tracking.FAINT_SIGHTINGS + 1)
     searched = [t % every == 0 for t in range(n)]
     faint = [[Detection(60, 40, 20, 20, 0.1, "t")] if searched[t] else [] for t in range(n)]
-    for t in range(0, every * (video.FAINT_SIGHTINGS - 1), every):  # one sighting too few
+    for t in range(0, every * (tracking.FAINT_SIGHTINGS - 1), every):  # one sighting too few
         faint[t].append(Detection(120, 80, 16, 16, 0.1, "t"))
-    found = video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
-    regions, faces = video.track_found(found, 160, 120, 30.0)
+    found = tracking.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
+    regions, faces = tracking.track_found(found, 160, 120, 30.0)
     assert faces == 1
     for t in range(n):
         assert any(r.x <= 60 and r.x + r.w >= 80 and r.y <= 40 and r.y + r.h >= 60
@@ -270,7 +270,7 @@ def test_a_faint_face_is_destroyed_where_full_searches_keep_seeing_it() -> None:
         assert not any(r.x > 100 for r in regions[t]), t
 
 
-def _small_faint(sightings: list[int], n: int, steady: list[bool]) -> video.Searched:
+def _small_faint(sightings: list[int], n: int, steady: list[bool]) -> tracking.Searched:
     """A search pass where only small faint boxes were found: a 20 px face's box at 0.04 (far
     below any threshold) at the full searches `sightings`, and a lone one elsewhere."""
     searched = [t % 6 == 0 for t in range(n)]
@@ -278,7 +278,7 @@ def _small_faint(sightings: list[int], n: int, steady: list[bool]) -> video.Sear
     for t in sightings:
         small[t].append(Detection(60, 40, 20, 20, 0.04, "t"))
     small[24].append(Detection(120, 80, 16, 16, 0.04, "t"))  # seen once: a false alarm
-    return video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n,
+    return tracking.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n,
                           [[] for _ in range(n)], steady, small)
 
 
@@ -294,7 +294,7 @@ def test_a_small_face_scored_far_below_the_threshold_is_destroyed_where_searches
     its first sighting to its last; a small box seen by one full search only is not drawn."""
     n, sightings = 48, [0, 12, 18, 36]
     found = _small_faint(sightings, n, [True] * n)
-    regions, _ = video.track_found(found, 160, 120, 30.0)
+    regions, _ = tracking.track_found(found, 160, 120, 30.0)
     missed = [t for t in range(sightings[0], sightings[-1] + 1) if not _covers_face(regions[t])]
     assert missed == []
     assert not any(r.x > 100 for frame in regions for r in frame)
@@ -305,9 +305,9 @@ def test_a_small_faint_box_is_not_supported_across_a_cut() -> None:
     same face, so sightings on either side of a cut do not count for each other."""
     n = 48
     steady = [t != 15 for t in range(n)]  # a cut into frame 15
-    regions, _ = video.track_found(_small_faint([0, 12, 18, 36], n, steady), 160, 120, 30.0)
+    regions, _ = tracking.track_found(_small_faint([0, 12, 18, 36], n, steady), 160, 120, 30.0)
     assert not any(regions)  # 2 sightings before the cut, 2 after: too few on either side
-    regions, _ = video.track_found(_small_faint([18, 24, 30, 36], n, steady), 160, 120, 30.0)
+    regions, _ = tracking.track_found(_small_faint([18, 24, 30, 36], n, steady), 160, 120, 30.0)
     assert all(_covers_face(regions[t]) for t in range(18, 37))
 
 
@@ -373,7 +373,7 @@ def test_a_still_face_entering_across_the_frames_edge_is_destroyed_before_it_is_
     before, after = decoded(clip), decoded(tmp_path / "out" / "edge.mp4")
     fx, fy, fw, fh = face_box(FACE)
     first = next(t for t in range(n) if at(t) + FACE <= W)
-    assert first > 2 * math.ceil(video.HOLD_S * 30)  # longer than any hold would cover
+    assert first > 2 * math.ceil(tracking.HOLD_S * 30)  # longer than any hold would cover
     shown, entry = [], 0
     for t in range(n):
         x0 = at(t) + fx
@@ -394,11 +394,11 @@ def test_a_faint_faces_region_runs_down_over_the_face_below_its_box() -> None:
     runs on below it (on the benchmark clip, up to about one box height lower). Its region
     covers such a face as the benchmark counts a face hidden: >= 80 % of its box filled."""
     every, (x, y, w, h) = 6, (60, 10, 40, 40)
-    n = every * (video.FAINT_SIGHTINGS + 1)
+    n = every * (tracking.FAINT_SIGHTINGS + 1)
     searched = [t % every == 0 for t in range(n)]
     faint = [[Detection(x, y, w, h, 0.05, "t")] if searched[t] else [] for t in range(n)]
-    found = video.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
-    regions, _ = video.track_found(found, 160, 120, 30.0)
+    found = tracking.Searched([[] for _ in range(n)], searched, [motion.IDENTITY] * n, faint)
+    regions, _ = tracking.track_found(found, 160, 120, 30.0)
     # the face: 0.8 of the box's size, its centre 0.9 box heights below the box's centre
     side = round(0.8 * h)
     fx, fy = round(x + w / 2 - side / 2), round(y + h / 2 + 0.9 * h - side / 2)
@@ -415,7 +415,7 @@ def test_a_sighting_boxed_smaller_than_the_face_gets_the_region_of_its_neighbour
     n, (x, y, side) = 9, (60, 40, 40)
     dets = [[Detection(x, y, side, side, 0.9, "t")] for _ in range(n)]
     dets[4] = [Detection(x, y, side / 2, side / 2, 0.9, "t")]  # the top-left quarter only
-    regions, faces = video.track(dets, 160, 120, 30.0)
+    regions, faces = tracking.track(dets, 160, 120, 30.0)
     assert faces == 1
     for t in range(n):
         filled = redact(np.full((120, 160, 3), 255, np.uint8), regions[t], "fill")

@@ -92,7 +92,7 @@ def head_geometry(score: float) -> tuple[float, float, float]:
 
 
 def faint_geometry(score: float) -> tuple[float, float, float]:
-    """(grow_w, grow_h, shift_up) for a faint face (formats/video.py: scored below the
+    """(grow_w, grow_h, shift_up) for a faint face (formats/tracking.py: scored below the
     detector's thresholds, kept where it persists)."""
     return FAINT_GROW_W, FAINT_GROW_H, FAINT_SHIFT_UP
 

@@ -32,7 +32,7 @@ class Detection:
 class FaintSplit(NamedTuple):
     """A full search's finds for the video tracker (`detect_faint`): the faces `detect` gives,
     the faint ones scored a little below the thresholds, and the small faint ones scored
-    further below them (each kept only where it persists: formats/video.py)."""
+    further below them (each kept only where it persists: formats/tracking.py)."""
 
     sure: list[Detection]
     faint: list[Detection]

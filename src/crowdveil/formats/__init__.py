@@ -8,7 +8,8 @@ copy may hold (verify's allowlist) and what a file of its kind gives away (inspe
 - `jpeg` (JPEG, and MPO: a phone's JPEG with its depth or preview image), `png`, `webp`,
   `tiff`, `heif` (HEIC/HEIF): photos, `PhotoFamily`.
 - `video_entry`: videos (MP4, MOV, M4V, WebM, MKV), `VideoFamily`; the family's reader,
-  tracker, writer and checks are `formats.video`, imported only when a clip is handled.
+  writer and checks are `formats.video` (its tracker `formats.tracking`), imported only when
+  a clip is handled.
 
 The steps (load, write_clean, verify, reveal) are generic and ask this registry: `by_suffix`,
 `by_magic`, `by_pil_format`, `for_output` (the family that writes an input's clean copy) and

@@ -1,6 +1,6 @@
 """The video family's entry in the registry, apart from `formats.video` so that walking a
 folder or asking the registry never imports PyAV: suffixes, magic bytes, output suffix, and its
-findings (which load `formats.video`, the family's reader, tracker, writer and checks)."""
+findings (which load `formats.video`, the family's reader, writer and checks)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 Like `tasks`, everything here runs in a worker (never in the window, which decodes nothing),
 and tasks and results are plain picklable data. The clip is read with the command line's own
-functions (`formats.video`: probe, frames, track, the encoder and verify), so a clip exported
-from the app has every face destroyed in every frame exactly as `crowdveil clip.mp4` does, plus
-the regions the user drew, each held over the frames the user chose.
+functions (`formats.video`: probe, frames, the encoder and verify; `formats.tracking`), so a
+clip exported from the app has every face destroyed in every frame exactly as `crowdveil
+clip.mp4` does, plus the regions the user drew, each held over the frames the user chose.
 
 A clip is never held in memory: the check keeps boxes, a frame task decodes up to the frame it
 was asked for and keeps that one.
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..detect import Detector
 from ..errors import CrowdveilError, LoadError, WriteError, display_path
-from ..formats import VIDEO_OUTPUT_SUFFIX, video
+from ..formats import VIDEO_OUTPUT_SUFFIX, tracking, video
 from ..load import DEFAULT_MAX_PIXELS
 from ..messages import msg
 from ..pipeline import FileResult, _same_file, error_row, may_replace
@@ -144,7 +144,7 @@ def check_clip(source: Path, detector: Detector, max_pixels: int = DEFAULT_MAX_P
     found = video.search(source, info, detector, progress, each)
     n = len(found)
     rate = video.frame_rate(info)
-    regions, faces = video.track_found(found, info.width, info.height, rate)
+    regions, faces = tracking.track_found(found, info.width, info.height, rate)
     # a frame can be found by seeking only where every frame has its own, rising time stamp
     rising = all(a is not None and b is not None and a < b for a, b in pairwise(stamps))
     return VideoChecked(digest, info.width, info.height, n, rate, info.duration_s, thumbs[0],
