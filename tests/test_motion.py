@@ -124,3 +124,24 @@ def test_the_small_copy_is_grey_and_a_whole_fraction_of_the_frame() -> None:
     assert np.all(grey == 76)
     small, same = motion.small_grey(np.full((128, 192, 3), (0, 255, 0), np.uint8))
     assert small.shape == (128, 192) and same == 1.0 and np.all(small == 150)
+
+
+def test_boxes_mapped_together_are_mapped_as_each_alone_and_hold_the_face() -> None:
+    """The tracker maps a frame's boxes in one go: each must come out exactly as mapped alone
+    (a last-bit difference changes which sightings join), and hold the four mapped corners."""
+    rng = np.random.default_rng(3)
+    a = motion.compose(np.array([[1.1, 0.0, 12.5], [0.0, 1.1, -7.25]]),
+                       np.array([[np.cos(0.2), -np.sin(0.2), 3.0],
+                                 [np.sin(0.2), np.cos(0.2), 1.0]]))
+    xy = rng.uniform(-50, 1900, size=(300, 2))
+    boxes = [(x, y, x + w, y + h) for (x, y), (w, h)
+             in zip(xy, rng.uniform(5, 200, size=(300, 2)), strict=True)]
+    together = motion.map_boxes(a, boxes)
+    assert len(together) == len(boxes)
+    for box, got in zip(boxes, together, strict=True):
+        x0, y0, x1, y1 = box
+        alone = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x0, y1, 1.0], [x1, y1, 1.0]]) @ a.T
+        assert got == [alone[:, 0].min(), alone[:, 1].min(), alone[:, 0].max(),
+                       alone[:, 1].max()]
+        assert tuple(got) == motion.map_box(a, box)
+    assert motion.map_boxes(a, []) == []

@@ -187,14 +187,18 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
     window = max(hold, max(to_next, default=0) + 1)
     tracks: list[_Track] = []
     for t, dets in enumerate(detections):
-        boxes = []
-        cut = []
+        heads = []
         for d in dets:
             region = head_region(d, width, height, faint_geometry if faint else head_geometry)
             if region is not None:
-                box = _box(region)
-                boxes.append((motion.map_box(camera[t], box) if camera is not None else box, d))
-                cut.append(box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height)
+                heads.append((_box(region), d))
+        cut = [box[0] <= 0 or box[1] <= 0 or box[2] >= width or box[3] >= height
+               for box, _ in heads]
+        if camera is not None and heads:
+            scene = motion.map_boxes(camera[t], [box for box, _ in heads])
+            boxes = [(cast(Box, tuple(b)), d) for b, (_, d) in zip(scene, heads, strict=True)]
+        else:
+            boxes = heads
         live = [tr for tr in tracks if t - tr.last()[0] <= window]
         pairs = []
         predictions = [_prediction(tr, t) for tr in live]
@@ -223,6 +227,8 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
                 tracks.append(_Track({t: box}, score=det.score, source=det.source,
                                      cut={t} if cut[i] else set()))
     out: list[list[Region]] = [[] for _ in range(n)]
+    # per frame, the scene boxes to draw (and their tracks): mapped into the frame together
+    drawn: list[list[tuple[Box, _Track]]] = [[] for _ in range(n)]
     tracks = [tr for tr in tracks if len(tr.seen) >= min_sightings]
     for tr in tracks:
         sure = len(tr.seen) >= STRONG_SIGHTINGS and tr.score >= SURE_SCORE
@@ -249,9 +255,15 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
                 # a still face is where it always is, whatever one sighting says (a face cut
                 # by the frame's edge is found as a smaller box, or not at all)
                 box = _union(box, where)
-            if to_frame is not None:
-                box = motion.map_box(to_frame[t], box)
-            r = _region(box, tr, width, height)
+            drawn[t].append((box, tr))
+    for t, items in enumerate(drawn):
+        if not items:
+            continue
+        frame_boxes: list = [box for box, _ in items]
+        if to_frame is not None:
+            frame_boxes = motion.map_boxes(to_frame[t], frame_boxes)
+        for box, (_, tr) in zip(frame_boxes, items, strict=True):
+            r = _region(cast(Box, tuple(box)), tr, width, height)
             if r is not None:
                 out[t].append(r)
     return out, len(tracks)
@@ -496,7 +508,7 @@ def _supported(found: Searched, rate: float) -> list[list[Detection]]:
     scene: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for t, ds in enumerate(found.small):
         if ds:
-            b = np.array([motion.map_box(found.camera[t], det_box(d)) for d in ds])
+            b = np.array(motion.map_boxes(found.camera[t], [det_box(d) for d in ds]))
             scene[t] = ((b[:, :2] + b[:, 2:]) / 2,
                         np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))
     out: list[list[Detection]] = [[] for _ in range(n)]
