@@ -48,6 +48,24 @@ def test_the_regions_mask_is_every_pixel_the_photo_fill_destroys() -> None:
         assert np.array_equal(regions_mask(regions, height, width), filled)
 
 
+def test_a_crowds_regions_drawn_at_once_are_the_pixels_drawn_one_by_one() -> None:
+    """A crowd's frame has hundreds of regions: `regions_mask` draws them all at once, and
+    must destroy exactly the pixels the photo fill destroys for each (regions of every size,
+    odd and even, cut by every edge, a pixel wide to larger than the picture)."""
+    rng = np.random.default_rng(5)
+    height, width = 61, 83
+    picture = rng.integers(1, 256, size=(height, width, 3), dtype=np.uint8)  # no black pixel
+    for trial in range(12):
+        regions = [Region(int(rng.integers(-60, width)), int(rng.integers(-60, height)),
+                          int(rng.integers(1, 120 if trial % 3 == 0 else 30)),
+                          int(rng.integers(1, 120 if trial % 3 == 0 else 30)),
+                          "ellipse" if i % 7 else "rect", 0.9, "test")
+                   for i in range(int(rng.integers(80, 300)))]
+        assert len(regions) * 7000 >= height * width  # the case this test is about
+        filled = (redact(picture, regions, "fill") == FILL_COLOUR).all(axis=2)
+        assert np.array_equal(regions_mask(regions, height, width), filled), trial
+
+
 def _yuv_frame(rng: np.random.Generator, width: int, height: int) -> tuple[av.VideoFrame, list]:
     frame = av.VideoFrame(width, height, "yuv420p")
     planes = [rng.integers(20, 236, size=(p.height, p.width), dtype=np.uint8)

@@ -93,14 +93,89 @@ def _window(region: Region, height: int, width: int) -> tuple[int, int, int, int
     return x0, y0, x1, y1
 
 
+# `regions_mask` draws the ellipses all at once (`_ellipse_rows`) where there is one for every
+# _PIXELS_PER_ELLIPSE pixels of the picture or more: one by one, each costs about 25 us; all at
+# once, about 4 ms per megapixel whatever their number (measured at 720p, 1080p and 2160p). A
+# crowd's clip has up to 900 regions a frame: drawing them one by one took 3.3 s of a 720p
+# clip's 32 (benchmarks/video.py seed 11), all at once 1.1 s.
+_PIXELS_PER_ELLIPSE = 7000
+
+
 def regions_mask(regions: list[Region], height: int, width: int) -> np.ndarray:
     """Boolean height x width mask of every pixel that `redact` destroys for `regions`."""
     mask = np.zeros((height, width), dtype=bool)
+    ellipses = [r for r in regions if r.shape == "ellipse"]
+    many = len(ellipses) * _PIXELS_PER_ELLIPSE >= height * width
     for region in regions:
+        if many and region.shape == "ellipse":
+            continue
         x0, y0, x1, y1 = _window(region, height, width)
         if x1 > x0 and y1 > y0:
             mask[y0:y1, x0:x1] |= region_mask(region, y1 - y0, x1 - x0, x0, y0)
+    if many:
+        mask |= _ellipse_rows(ellipses, height, width)
     return mask
+
+
+def _ellipse_rows(regions: list[Region], height: int, width: int) -> np.ndarray:
+    """The mask `region_mask` gives each ellipse region, for many at once, pixel for pixel.
+
+    On each row the ellipse test, dy + ((x - cx) / ax) ** 2 <= 1 in floating point, holds for
+    a run of columns about cx (it only grows with |x - cx|): the run's half-length is found
+    from the square root and then settled by the same test, so no pixel differs from
+    `region_mask`'s. The runs are painted through a running sum along each row."""
+    rx = np.array([r.x for r in regions], dtype=np.int64)
+    ry = np.array([r.y for r in regions], dtype=np.int64)
+    rw = np.array([r.w for r in regions], dtype=np.int64)
+    rh = np.array([r.h for r in regions], dtype=np.int64)
+    # each region's window (`_window`), clipped to the picture
+    wx0, wy0 = np.maximum(0, rx - _MARGIN), np.maximum(0, ry - _MARGIN)
+    wx1 = np.minimum(width, rx + rw + _MARGIN)
+    wy1 = np.minimum(height, ry + rh + _MARGIN)
+    rows_n = np.where((wx1 > wx0) & (wy1 > wy0), wy1 - wy0, 0)
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    lines: list[np.ndarray] = []
+    for half_up in (False, True):
+        # centre and semi-axes as `region_mask` rounds them (x + w / 2 is exact in floats)
+        if half_up:
+            cx = np.floor(rx + rw / 2 + 0.5).astype(np.int64)
+            cy = np.floor(ry + rh / 2 + 0.5).astype(np.int64)
+            ax = np.maximum(1, np.floor(rw / 2 + 0.5)) + _ELLIPSE_GROWTH
+            ay = np.maximum(1, np.floor(rh / 2 + 0.5)) + _ELLIPSE_GROWTH
+        else:
+            cx = np.rint(rx + rw / 2).astype(np.int64)
+            cy = np.rint(ry + rh / 2).astype(np.int64)
+            ax = np.maximum(1, np.rint(rw / 2)) + _ELLIPSE_GROWTH
+            ay = np.maximum(1, np.rint(rh / 2)) + _ELLIPSE_GROWTH
+        which = np.repeat(np.arange(len(regions)), rows_n)
+        y = wy0[which] + (np.arange(len(which)) - np.repeat(np.cumsum(rows_n) - rows_n, rows_n))
+        dy = ((y - cy[which]) / ay[which]) ** 2
+        a = ax[which]
+
+        def inside(d: np.ndarray, dy: np.ndarray = dy, a: np.ndarray = a) -> np.ndarray:
+            return dy + (d / a) ** 2 <= 1.0
+
+        k = np.floor(a * np.sqrt(np.maximum(0.0, 1.0 - dy))).astype(np.int64)
+        for _ in range(8):  # float error moves the estimate a pixel at most
+            grow = inside((k + 1).astype(np.float64))
+            shrink = (k >= 0) & ~inside(np.maximum(k, 0).astype(np.float64))
+            if not grow.any() and not shrink.any():
+                break
+            k = k + grow - shrink
+        else:  # never seen: the estimate settles in one or two steps
+            raise AssertionError("ellipse rows did not settle")
+        x0 = np.maximum(cx[which] - k, wx0[which])
+        x1 = np.minimum(cx[which] + k + 1, wx1[which])
+        keep = (k >= 0) & (x1 > x0)
+        starts.append(x0[keep])
+        ends.append(x1[keep])
+        lines.append(y[keep])
+    line = np.concatenate(lines)
+    size = height * (width + 1)
+    runs = (np.bincount(line * (width + 1) + np.concatenate(starts), minlength=size)
+            - np.bincount(line * (width + 1) + np.concatenate(ends), minlength=size))
+    return np.cumsum(runs.reshape(height, width + 1), axis=1)[:, :width] > 0
 
 
 def _paint(rgb: np.ndarray, region: Region, method: Method, rng: np.random.Generator) -> None:
