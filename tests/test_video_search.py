@@ -421,3 +421,22 @@ def test_a_sighting_boxed_smaller_than_the_face_gets_the_region_of_its_neighbour
         filled = redact(np.full((120, 160, 3), 255, np.uint8), regions[t], "fill")
         hidden = (filled[y : y + side, x : x + side].max(axis=2) <= 24).mean()
         assert hidden >= 0.8, (t, hidden)
+
+
+def test_small_boxes_are_matched_as_if_every_pair_were_tested() -> None:
+    """`_near_in` tests only the pairs whose centres are within reach along x: it must find
+    exactly the boxes that testing every pair finds, the other's larger size included (its
+    reach is half the larger box's size)."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        mine_c = rng.uniform(0, 400, size=(int(rng.integers(1, 60)), 2))
+        theirs_c = rng.uniform(0, 400, size=(int(rng.integers(1, 60)), 2))
+        mine_s = rng.uniform(8, 48, size=len(mine_c))
+        theirs_s = rng.uniform(8, 96, size=len(theirs_c))
+        got = tracking._near_in(mine_c, mine_s, theirs_c, theirs_s,
+                                np.argsort(theirs_c[:, 0], kind="stable"))
+        apart = np.hypot(mine_c[:, None, 0] - theirs_c[None, :, 0],
+                         mine_c[:, None, 1] - theirs_c[None, :, 1])
+        ratio = mine_s[:, None] / theirs_s[None, :]
+        near = apart <= tracking.SMALL_REACH * np.maximum(mine_s[:, None], theirs_s[None, :])
+        assert np.array_equal(got, (near & (ratio >= 0.5) & (ratio <= 2.0)).any(axis=1))
