@@ -324,6 +324,22 @@ def test_a_longer_hold_takes_nothing_from_the_frames_a_shorter_one_covers() -> N
         assert got[0] <= box[0] and got[1] <= box[1] and got[2] >= box[2] and got[3] >= box[3], t
 
 
+def test_overlaps_computed_together_are_the_overlaps_computed_alone() -> None:
+    """The tracker scores a frame's joins in one go: each overlap must be the very float a
+    pair alone gives (a last-bit difference reorders joins), disjoint and empty boxes too."""
+    rng = np.random.default_rng(4)
+    xy = rng.uniform(0, 100, size=(500, 2, 2))
+    size = rng.uniform(0, 40, size=(500, 2, 2))
+    size[::17] = 0.0  # empty boxes: no overlap, not a division by zero
+    a = np.concatenate([xy[:, 0], xy[:, 0] + size[:, 0]], axis=1)
+    b = np.concatenate([xy[:, 1], xy[:, 1] + size[:, 1]], axis=1)
+    together = tracking._ious(a, b).tolist()
+    alone = [tracking._iou(tuple(p), tuple(q)) for p, q in zip(a.tolist(), b.tolist(),
+                                                              strict=True)]
+    assert together == alone
+    assert any(v == 0.0 for v in alone) and any(v > 0.3 for v in alone)
+
+
 # -- nothing else kept -----------------------------------------------------------------------
 
 PLANTED = {

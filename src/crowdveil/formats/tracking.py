@@ -203,11 +203,16 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
         pairs = []
         predictions = [_prediction(tr, t) for tr in live]
         reachable = _reachable(predictions, [box for box, _ in boxes])
-        for i, (box, _) in enumerate(boxes):
-            for j in reachable[i]:
-                overlap = _follows(box, predictions[j])
-                if overlap is not None:
-                    pairs.append((overlap, i, int(j)))
+        mine = np.repeat(np.arange(len(boxes)), [len(r) for r in reachable])
+        if len(mine):
+            theirs = np.concatenate(reachable)
+            overlaps = _ious(np.array([box for box, _ in boxes])[mine],
+                             np.array([pr[0] for pr in predictions])[theirs])
+            for i, j, overlap in zip(mine.tolist(), theirs.tolist(), overlaps.tolist(),
+                                     strict=True):
+                how = _follows(boxes[i][0], predictions[j], overlap)
+                if how is not None:
+                    pairs.append((how, i, j))
         pairs.sort(reverse=True)
         used_d: set[int] = set()
         used_t: set[int] = set()
@@ -322,7 +327,19 @@ def _reachable(predictions: list[Prediction], boxes: list[Box]) -> list[np.ndarr
     return out
 
 
-def _follows(box: Box, prediction: Prediction) -> float | None:
+def _ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`_iou` of each row of `a` with the same row of `b` ((n, 4) boxes), the same floats."""
+    ix = np.maximum(0.0, np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]))
+    iy = np.maximum(0.0, np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]))
+    inter = ix * iy
+    union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = union - inter
+    out = np.zeros(len(a))
+    np.divide(inter, union, out=out, where=union > 0)
+    return out
+
+
+def _follows(box: Box, prediction: Prediction, overlap: float | None = None) -> float | None:
     """How well `box` continues the track `prediction` is made for (higher is better), None
     if it cannot.
 
@@ -332,7 +349,8 @@ def _follows(box: Box, prediction: Prediction) -> float | None:
     end's hold (`_track_boxes`).
     """
     predicted, size, reach = prediction
-    overlap = _iou(box, predicted)
+    if overlap is None:  # `_ious` gives it for many boxes at once
+        overlap = _iou(box, predicted)
     if overlap >= MATCH_IOU:
         return 1.0 + overlap
     other = max(box[2] - box[0], box[3] - box[1], 1.0)
