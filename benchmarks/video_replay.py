@@ -138,8 +138,8 @@ def score(name: str, grow: float, yunet: str | None, yunet_threshold: float,
             dets = [[d for d in ds if d.score >= yunet_threshold]
                     if yunet == "all" or found.searched[t] else [] for t, ds in enumerate(finds)]
             more, _ = tracking.track(dets, width, height, rate, found.camera,
-                                  found.searched if yunet == "full" else None,
-                                  steady=found.steady or None)
+                                     found.searched if yunet == "full" else None,
+                                     steady=found.steady or None)
             regions = [a + b for a, b in zip(regions, more, strict=True)]
     finally:
         tracking.REGION_GROW = before

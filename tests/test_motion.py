@@ -141,7 +141,7 @@ def test_boxes_mapped_together_are_mapped_as_each_alone_and_hold_the_face() -> N
     for box, got in zip(boxes, together, strict=True):
         x0, y0, x1, y1 = box
         alone = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x0, y1, 1.0], [x1, y1, 1.0]]) @ a.T
-        assert got == [alone[:, 0].min(), alone[:, 1].min(), alone[:, 0].max(),
-                       alone[:, 1].max()]
-        assert tuple(got) == motion.map_box(a, box)
+        assert got == (alone[:, 0].min(), alone[:, 1].min(), alone[:, 0].max(),
+                       alone[:, 1].max())
+        assert got == motion.map_box(a, box)
     assert motion.map_boxes(a, []) == []

@@ -271,13 +271,20 @@ def test_a_face_coming_in_over_the_edge_is_hidden_where_it_keeps_still() -> None
         else:
             dets[t].append(Detection(x, y0, size, size, 0.9, "t"))
     regions, _ = tracking.track(dets, 160, height, 30.0, camera=camera,
-                             searched=[True] * n, steady=[True] * n)
-    for t in range(5):
-        bottom = int(math.ceil(top(t) + size))
-        if bottom <= 0:
+                                searched=[True] * n, steady=[True] * n)
+    _assert_inside_part_hidden(regions, range(5), lambda t: math.ceil(top(t) + size), x, size)
+
+
+def _assert_inside_part_hidden(regions: list, frames: range, bottom: Callable[[int], float],
+                               x: float, size: float, height: int = 120) -> None:
+    """A face cut by the top edge of a 160 px wide frame: its rows inside (0 to `bottom(t)`)
+    are destroyed in each of `frames`."""
+    for t in frames:
+        rows = int(bottom(t))
+        if rows <= 0:
             continue
         mask = regions_mask(regions[t], height, 160)
-        assert mask[0:bottom, int(x) : int(x + size)].all(), f"the face shows in frame {t}"
+        assert mask[0:rows, int(x) : int(x + size)].all(), f"the face shows in frame {t}"
 
 
 def test_an_unsure_face_going_out_over_the_edge_is_hidden_until_it_is_gone() -> None:
@@ -300,15 +307,11 @@ def test_an_unsure_face_going_out_over_the_edge_is_hidden_until_it_is_gone() -> 
         dets[t].append(Detection(x, max(0.0, top(t)), size, size + min(0.0, top(t)), 0.2, "t"))
     assert 0.2 < SURE_SCORE  # the case this test is about: an unsure track's short hold
     regions, _ = tracking.track(dets, 160, height, 30.0, camera=camera, searched=searched,
-                             steady=[True] * n)
+                                steady=[True] * n)
     gone = math.ceil((30.0 + size) / speed)  # its bottom edge leaves the frame
     assert gone - 12 > every  # part of the face is inside after the next search misses it
-    for t in range(13, gone):
-        bottom = int(math.floor(top(t) + size))
-        if bottom <= 0:
-            continue
-        mask = regions_mask(regions[t], height, 160)
-        assert mask[0:bottom, int(x) : int(x + size)].all(), f"the face shows in frame {t}"
+    _assert_inside_part_hidden(regions, range(13, gone), lambda t: math.floor(top(t) + size),
+                               x, size)
 
 
 def test_a_longer_hold_takes_nothing_from_the_frames_a_shorter_one_covers() -> None:
@@ -334,8 +337,8 @@ def test_overlaps_computed_together_are_the_overlaps_computed_alone() -> None:
     a = np.concatenate([xy[:, 0], xy[:, 0] + size[:, 0]], axis=1)
     b = np.concatenate([xy[:, 1], xy[:, 1] + size[:, 1]], axis=1)
     together = tracking._ious(a, b).tolist()
-    alone = [tracking._iou(tuple(p), tuple(q)) for p, q in zip(a.tolist(), b.tolist(),
-                                                              strict=True)]
+    alone = [tracking._iou(tuple(p), tuple(q))
+             for p, q in zip(a.tolist(), b.tolist(), strict=True)]
     assert together == alone
     assert any(v == 0.0 for v in alone) and any(v > 0.3 for v in alone)
 

@@ -133,6 +133,9 @@ def _ellipse_rows(regions: list[Region], height: int, width: int) -> np.ndarray:
     wx1 = np.minimum(width, rx + rw + _MARGIN)
     wy1 = np.minimum(height, ry + rh + _MARGIN)
     rows_n = np.where((wx1 > wx0) & (wy1 > wy0), wy1 - wy0, 0)
+    # one entry per row of every region's window: its region and its picture row
+    which = np.repeat(np.arange(len(regions)), rows_n)
+    y = wy0[which] + (np.arange(len(which)) - np.repeat(np.cumsum(rows_n) - rows_n, rows_n))
     starts: list[np.ndarray] = []
     ends: list[np.ndarray] = []
     lines: list[np.ndarray] = []
@@ -148,8 +151,6 @@ def _ellipse_rows(regions: list[Region], height: int, width: int) -> np.ndarray:
             cy = np.rint(ry + rh / 2).astype(np.int64)
             ax = np.maximum(1, np.rint(rw / 2)) + _ELLIPSE_GROWTH
             ay = np.maximum(1, np.rint(rh / 2)) + _ELLIPSE_GROWTH
-        which = np.repeat(np.arange(len(regions)), rows_n)
-        y = wy0[which] + (np.arange(len(which)) - np.repeat(np.cumsum(rows_n) - rows_n, rows_n))
         dy = ((y - cy[which]) / ay[which]) ** 2
         a = ax[which]
 

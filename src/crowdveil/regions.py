@@ -71,9 +71,8 @@ def clip_region(region: Region, width: int, height: int) -> Region | None:
     x1, y1 = min(width, region.x + region.w), min(height, region.y + region.h)
     if x1 <= x0 or y1 <= y0:
         return None
-    if (x0, y0, x1, y1) == (region.x, region.y, region.x + region.w, region.y + region.h):
-        return region
-    if region.shape == "ellipse":
+    inside = (x0, y0, x1, y1) == (region.x, region.y, region.x + region.w, region.y + region.h)
+    if inside or region.shape == "ellipse":
         # An ellipse clipped by the border would be redrawn smaller; keep its true geometry
         # and let the painter clip instead.
         return region

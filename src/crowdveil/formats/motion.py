@@ -314,12 +314,11 @@ def map_box(a: Affine, box: tuple[float, float, float, float]
             ) -> tuple[float, float, float, float]:
     """The axis-aligned box around `box` (x0, y0, x1, y1) carried by `a` (a roll makes it
     larger, never smaller: a face inside the box stays inside)."""
-    x0, y0, x1, y1 = map_boxes(a, [box])[0]
-    return x0, y0, x1, y1
+    return map_boxes(a, [box])[0]
 
 
 def map_boxes(a: Affine, boxes: Sequence[tuple[float, float, float, float]]
-              ) -> list[list[float]]:
+              ) -> list[tuple[float, float, float, float]]:
     """`map_box` for many boxes at once, each mapped exactly as alone (one product of the
     corners by `a`): the tracker maps a crowded clip's hundreds of thousands of boxes, and
     one small array a box cost more than the arithmetic."""
@@ -330,4 +329,5 @@ def map_boxes(a: Affine, boxes: Sequence[tuple[float, float, float, float]]
                         np.stack([b[:, 0], b[:, 3], one], axis=1),
                         np.stack([b[:, 2], b[:, 3], one], axis=1)], axis=1)
     pts = (corners.reshape(-1, 3) @ a.T).reshape(len(b), 4, 2)
-    return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1).tolist()
+    out = np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1).tolist()
+    return [(x0, y0, x1, y1) for x0, y0, x1, y1 in out]

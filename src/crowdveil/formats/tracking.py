@@ -196,7 +196,7 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
                for box, _ in heads]
         if camera is not None and heads:
             scene = motion.map_boxes(camera[t], [box for box, _ in heads])
-            boxes = [(cast(Box, tuple(b)), d) for b, (_, d) in zip(scene, heads, strict=True)]
+            boxes = [(b, d) for b, (_, d) in zip(scene, heads, strict=True)]
         else:
             boxes = heads
         live = [tr for tr in tracks if t - tr.last()[0] <= window]
@@ -264,11 +264,11 @@ def track(detections: list[list[Detection]], width: int, height: int, rate: floa
     for t, items in enumerate(drawn):
         if not items:
             continue
-        frame_boxes: list = [box for box, _ in items]
+        frame_boxes = [box for box, _ in items]
         if to_frame is not None:
             frame_boxes = motion.map_boxes(to_frame[t], frame_boxes)
         for box, (_, tr) in zip(frame_boxes, items, strict=True):
-            r = _region(cast(Box, tuple(box)), tr, width, height)
+            r = _region(box, tr, width, height)
             if r is not None:
                 out[t].append(r)
     return out, len(tracks)
@@ -339,18 +339,17 @@ def _ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _follows(box: Box, prediction: Prediction, overlap: float | None = None) -> float | None:
+def _follows(box: Box, prediction: Prediction, overlap: float) -> float | None:
     """How well `box` continues the track `prediction` is made for (higher is better), None
     if it cannot.
 
-    A join is judged by the overlap with where the track's speed puts it (above 1), or, after
+    A join is judged by `overlap`, the box's `_iou` with where the track's speed puts it
+    (above 1; `_ious` gives it for a frame's candidates at once), or, after
     a gap, by a distance that grows with the gap (below 1: a loose join). A wrong join costs
     area, never a face: the frames of a loose join's gap get both the interpolation and each
     end's hold (`_track_boxes`).
     """
     predicted, size, reach = prediction
-    if overlap is None:  # `_ious` gives it for many boxes at once
-        overlap = _iou(box, predicted)
     if overlap >= MATCH_IOU:
         return 1.0 + overlap
     other = max(box[2] - box[0], box[3] - box[1], 1.0)

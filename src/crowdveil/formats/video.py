@@ -535,8 +535,7 @@ def search(
         if not full:
             assert glance is not None
             found = glance(rgb)
-            seen = [cast(Box, tuple(b)) for b in
-                    motion.map_boxes(camera.to_scene[t], [det_box(d) for d in found])]
+            seen = motion.map_boxes(camera.to_scene[t], [det_box(d) for d in found])
             # only a sure face calls the full search: the glance's fainter finds are kept, and
             # held back to the last full search, but each false alarm would cost a full search
             full = any(d.score >= SURE_SCORE and not near_any(box, known)
@@ -548,8 +547,7 @@ def search(
             else:
                 sure = detector.detect(rgb)
             found = merge_detections(found + sure) if found else sure
-            known = [cast(Box, tuple(b)) for b in
-                     motion.map_boxes(camera.to_scene[t], [det_box(d) for d in found])]
+            known = motion.map_boxes(camera.to_scene[t], [det_box(d) for d in found])
             last_full = t
         detections.append(found)
         faint.append(weak)
